@@ -1,0 +1,32 @@
+# Quick start: `make portal` builds the demo portal, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: portal test test-fast serve benchmark clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+portal: $(STAMP)
+	$(VENV)/bin/publisher build
+	@echo ""
+	@echo "示范市门户已生成于 output/ · The demo portal is in output/."
+	@echo "查看 / To view:  $(PY) -m http.server --directory output 8000   then open http://127.0.0.1:8000/"
+
+test: $(STAMP)
+	@bash tools/test-setup.sh
+	@$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; rc=0; fi; exit $$rc
+
+serve: portal
+	$(PY) -m http.server --directory output 8000
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/build_benchmark.py
+
+clean:
+	rm -rf output .pytest_cache

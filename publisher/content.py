@@ -1,0 +1,642 @@
+"""Discovery of ``content/``: the registry, datasets and bulletins as plain data.
+
+Loading never raises for bad content: every problem becomes a finding (see
+``docs/content-model.md`` for the rule ids), and the item is still returned where it can be,
+so one run reports everything.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from .report import Finding, error, warning
+from .yamlio import load_yaml, read_yaml, relpath
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+CHART_MARKER = re.compile(r"^\[\[chart:\s*([a-z0-9][a-z0-9-]*)/([a-z0-9][a-z0-9-]*)\s*\]\]\s*$", re.M)
+
+CATEGORIES: dict[str, tuple[str, str]] = {
+    "air_quality": ("环境空气质量", "Air quality"),
+    "surface_water": ("地表水环境质量", "Surface water"),
+    "pollution_source": ("污染源监测", "Pollution sources"),
+    "radiation": ("辐射环境", "Radiation"),
+    "noise": ("声环境", "Noise"),
+    "soil": ("土壤环境", "Soil"),
+    "ecology": ("生态状况", "Ecology"),
+    "groundwater": ("地下水", "Groundwater"),
+    "meteorology": ("气象", "Meteorology"),
+}
+CLASSIFICATIONS = ("public", "internal", "secret")
+FREQUENCIES: dict[str, tuple[str, str]] = {
+    "realtime": ("实时", "Real time"),
+    "hourly": ("每小时", "Hourly"),
+    "daily": ("每日", "Daily"),
+    "weekly": ("每周", "Weekly"),
+    "monthly": ("每月", "Monthly"),
+    "quarterly": ("每季度", "Quarterly"),
+    "annual": ("每年", "Annual"),
+    "irregular": ("不定期", "Irregular"),
+}
+DATA_STATUSES: dict[str, tuple[str, str]] = {
+    "provisional": ("初步数据（未经审核）", "Provisional (not yet verified)"),
+    "verified": ("已审核数据", "Verified"),
+}
+FIELD_TYPES = ("string", "integer", "number", "date", "datetime", "boolean")
+CHART_KINDS = ("timeseries", "bar", "heatmap", "limits")
+AGGREGATES = ("none", "daily-mean", "monthly-mean")
+
+DATASET_REQUIRED = (
+    "id", "title", "description", "category", "department", "area", "classification",
+    "license", "update_frequency", "temporal", "spatial", "status", "resources",
+)
+DATASET_OPTIONAL = ("standards", "methodology", "keywords", "release_at", "next_update", "charts")
+BULLETIN_REQUIRED = ("title", "date", "department", "category", "classification")
+BULLETIN_OPTIONAL = ("area", "datasets", "charts", "summary", "release_at", "title_en", "keywords")
+FIELD_KEYS = (
+    "name", "type", "title", "description", "unit", "parameter", "references", "sensitive",
+    "constraints",
+)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text in Chinese with an optional English version."""
+
+    zh: str
+    en: str | None = None
+
+    def get(self, lang: str = "zh") -> str:
+        """The text in ``lang``, falling back to Chinese."""
+        return (self.en or self.zh) if lang == "en" else self.zh
+
+    def has(self, lang: str) -> bool:
+        return lang == "zh" or bool(self.en)
+
+    @classmethod
+    def of(cls, value: Any) -> Text:
+        if isinstance(value, dict):
+            return cls(str(value.get("zh") or value.get("en") or ""), value.get("en"))
+        return cls("" if value is None else str(value))
+
+
+@dataclass
+class FieldSpec:
+    """One column of a data file."""
+
+    name: str
+    type: str
+    title: Text
+    description: Text
+    unit: str | None = None
+    parameter: str | None = None
+    references: str | None = None
+    sensitive: bool = False
+    constraints: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def required(self) -> bool:
+        return bool(self.constraints.get("required"))
+
+
+@dataclass
+class Resource:
+    """One data file of a dataset with its schema."""
+
+    name: str
+    path: Path
+    relpath: str
+    title: Text
+    fields: list[FieldSpec]
+    primary_key: list[str]
+    missing_values: list[str]
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+@dataclass
+class Chart:
+    """A chart drawn from one resource of a dataset."""
+
+    dataset: str
+    id: str
+    kind: str
+    resource: str
+    x: str
+    y: list[str]
+    title: Text
+    group: str | None = None
+    aggregate: str = "none"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.dataset}/{self.id}"
+
+
+@dataclass
+class Dataset:
+    """A dataset: metadata from ``dataset.yaml`` and its resources."""
+
+    id: str
+    folder: Path
+    meta: dict[str, Any]
+    title: Text
+    description: Text
+    category: str
+    department: str
+    area: dict[str, Any]
+    classification: str
+    license: str
+    update_frequency: str
+    status: str
+    temporal: dict[str, Any]
+    spatial: dict[str, Any]
+    standards: list[str]
+    methodology: Text | None
+    keywords: list[str]
+    release_at: datetime | None
+    next_update: date | None
+    resources: list[Resource]
+    charts: list[Chart]
+
+    kind = "dataset"
+
+    def files(self) -> list[Path]:
+        """Every file that makes up this item (what an approval covers)."""
+        return sorted(p for p in self.folder.rglob("*") if p.is_file())
+
+    def resource(self, name: str) -> Resource | None:
+        return next((r for r in self.resources if r.name == name), None)
+
+
+@dataclass
+class Bulletin:
+    """A bulletin: front matter and Markdown body, Chinese with optional English."""
+
+    id: str
+    path: Path
+    meta: dict[str, Any]
+    title: Text
+    date: datetime | None
+    department: str
+    category: str
+    area: dict[str, Any]
+    classification: str
+    datasets: list[str]
+    charts: list[str]
+    summary: Text
+    release_at: datetime | None
+    body_zh: str
+    body_en: str | None = None
+    en_path: Path | None = None
+    en_meta: dict[str, Any] = field(default_factory=dict)
+
+    kind = "bulletin"
+
+    def files(self) -> list[Path]:
+        return [p for p in (self.path, self.en_path) if p is not None]
+
+
+Item = Dataset | Bulletin
+
+
+@dataclass
+class Content:
+    """Everything under ``content/``, with the findings from reading it."""
+
+    root: Path
+    registry: dict[str, Any]
+    datasets: dict[str, Dataset]
+    bulletins: dict[str, Bulletin]
+    findings: list[Finding]
+
+    def items(self) -> list[Item]:
+        return [*self.datasets.values(), *self.bulletins.values()]
+
+    def item(self, item_id: str) -> Item | None:
+        return self.datasets.get(item_id) or self.bulletins.get(item_id)
+
+    def chart(self, ref: str) -> Chart | None:
+        dataset_id, _, chart_id = ref.partition("/")
+        ds = self.datasets.get(dataset_id)
+        return next((c for c in ds.charts if c.id == chart_id), None) if ds else None
+
+    def registry_ids(self, name: str) -> set[str]:
+        """Ids listed in one registry list (``air_stations``, ``water_sections`` ...)."""
+        return {str(e.get("id")) for e in self.registry.get(name) or [] if isinstance(e, dict)}
+
+
+def parse_time(value: Any) -> tuple[datetime | None, str | None]:
+    """Parse an ISO 8601 time that must carry an offset. Returns (time, problem)."""
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            return None, "not-iso"
+    if parsed.tzinfo is None:
+        return None, "naive"
+    return parsed, None
+
+
+def _parse_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+class _Loader:
+    """Collects findings while turning YAML into content objects."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.findings: list[Finding] = []
+
+    def rel(self, path: Path) -> str:
+        return relpath(path, self.root)
+
+    def err(self, rule: str, zh: str, en: str, **where: Any) -> None:
+        self.findings.append(error(rule, zh, en, **where))
+
+    def warn(self, rule: str, zh: str, en: str, **where: Any) -> None:
+        self.findings.append(warning(rule, zh, en, **where))
+
+    def check_keys(self, meta: dict, required: tuple, optional: tuple, *, item: str, file: str, prefix: str = "") -> None:
+        for key in required:
+            if meta.get(key) in (None, "", [], {}):
+                self.err(
+                    "metadata-field-missing",
+                    f"缺少必填项 '{prefix}{key}'",
+                    f"required key '{prefix}{key}' is missing",
+                    item=item, file=file, key=f"{prefix}{key}",
+                )
+        for key in meta:
+            if key not in required and key not in optional:
+                self.warn(
+                    "metadata-field-unknown",
+                    f"未知的键 '{prefix}{key}'，将被忽略（是否拼写错误？）",
+                    f"unknown key '{prefix}{key}' is ignored (a typo?)",
+                    item=item, file=file, key=f"{prefix}{key}",
+                )
+
+    def check_choice(self, value: Any, choices, *, key: str, item: str, file: str) -> None:
+        if value is not None and value not in choices:
+            allowed = ", ".join(choices)
+            self.err(
+                "metadata-invalid",
+                f"'{key}' 的值 '{value}' 无效，可选：{allowed}",
+                f"'{key}' has the invalid value '{value}'; expected one of: {allowed}",
+                item=item, file=file, key=key,
+            )
+
+    def time(self, value: Any, *, key: str, item: str, file: str) -> datetime | None:
+        if value is None:
+            return None
+        parsed, problem = parse_time(value)
+        if problem == "naive":
+            self.err(
+                "time-without-offset",
+                f"'{key}' 的时间 {value} 没有时区，请写明偏移，如 {value}+08:00",
+                f"'{key}' time {value} has no time zone; give the offset, e.g. {value}+08:00",
+                item=item, file=file, key=key,
+            )
+        elif problem:
+            self.err(
+                "metadata-invalid",
+                f"'{key}' 不是 ISO 8601 时间：{value}",
+                f"'{key}' is not an ISO 8601 time: {value}",
+                item=item, file=file, key=key,
+            )
+        return parsed
+
+    def check_id(self, item_id: str, path: Path) -> bool:
+        if ID_PATTERN.match(item_id):
+            return True
+        self.err(
+            "item-id-invalid",
+            f"编号 '{item_id}' 无效：只能用小写英文字母、数字和连字符（最长 64 个字符），中文标题请写在 title 中",
+            f"id '{item_id}' is invalid: use lower-case ASCII letters, digits and hyphens "
+            "(at most 64); put Chinese titles in 'title'",
+            item=item_id, file=self.rel(path),
+        )
+        return False
+
+    # -- datasets ---------------------------------------------------------------------------
+
+    def dataset(self, folder: Path) -> Dataset | None:
+        item_id = folder.name
+        if not self.check_id(item_id, folder):
+            return None
+        meta_path = folder / "dataset.yaml"
+        file = self.rel(meta_path)
+        if not meta_path.is_file():
+            self.err(
+                "metadata-missing",
+                "缺少 dataset.yaml：每个数据集文件夹都需要一个元数据文件",
+                "dataset.yaml is missing: every dataset folder needs one",
+                item=item_id, file=self.rel(folder),
+            )
+            return None
+        meta, found = read_yaml(meta_path, self.root, item_id)
+        self.findings.extend(found)
+        if meta is None:
+            return None
+        if not isinstance(meta, dict):
+            self.err("metadata-invalid", "dataset.yaml 必须是键值映射", "dataset.yaml must be a mapping",
+                     item=item_id, file=file)
+            return None
+        self.check_keys(meta, DATASET_REQUIRED, DATASET_OPTIONAL, item=item_id, file=file)
+        if meta.get("id") not in (None, item_id):
+            self.err(
+                "item-id-mismatch",
+                f"id '{meta.get('id')}' 与文件夹名 '{item_id}' 不一致",
+                f"id '{meta.get('id')}' does not match the folder name '{item_id}'",
+                item=item_id, file=file, key="id",
+            )
+        where = {"item": item_id, "file": file}
+        self.check_choice(meta.get("category"), CATEGORIES, key="category", **where)
+        self.check_choice(meta.get("classification"), CLASSIFICATIONS, key="classification", **where)
+        self.check_choice(meta.get("update_frequency"), FREQUENCIES, key="update_frequency", **where)
+        self.check_choice(meta.get("status"), DATA_STATUSES, key="status", **where)
+        resources = [
+            r for i, raw in enumerate(_as_list(meta.get("resources")))
+            if (r := self.resource(raw, i, folder, item_id, file)) is not None
+        ]
+        ds = Dataset(
+            id=item_id,
+            folder=folder,
+            meta=meta,
+            title=Text.of(meta.get("title")),
+            description=Text.of(meta.get("description")),
+            category=str(meta.get("category") or ""),
+            department=str(meta.get("department") or ""),
+            area=meta.get("area") if isinstance(meta.get("area"), dict) else {},
+            classification=str(meta.get("classification") or ""),
+            license=str(meta.get("license") or ""),
+            update_frequency=str(meta.get("update_frequency") or ""),
+            status=str(meta.get("status") or ""),
+            temporal=meta.get("temporal") if isinstance(meta.get("temporal"), dict) else {},
+            spatial=meta.get("spatial") if isinstance(meta.get("spatial"), dict) else {},
+            standards=[str(s) for s in _as_list(meta.get("standards"))],
+            methodology=Text.of(meta["methodology"]) if meta.get("methodology") else None,
+            keywords=[str(k) for k in _as_list(meta.get("keywords"))],
+            release_at=self.time(meta.get("release_at"), key="release_at", **where),
+            next_update=_parse_date(meta.get("next_update")),
+            resources=resources,
+            charts=[],
+        )
+        ds.charts = [
+            c for i, raw in enumerate(_as_list(meta.get("charts")))
+            if (c := self.chart(raw, i, ds, file)) is not None
+        ]
+        return ds
+
+    def resource(self, raw: Any, index: int, folder: Path, item: str, file: str) -> Resource | None:
+        prefix = f"resources[{index}]."
+        if not isinstance(raw, dict):
+            self.err("metadata-invalid", f"'{prefix[:-1]}' 必须是键值映射", f"'{prefix[:-1]}' must be a mapping",
+                     item=item, file=file, key=prefix[:-1])
+            return None
+        self.check_keys(raw, ("name", "path", "schema"), ("title", "description", "format"),
+                        item=item, file=file, prefix=prefix)
+        rel = str(raw.get("path") or "")
+        path = (folder / rel).resolve()
+        if rel and (folder.resolve() not in path.parents):
+            self.err("metadata-invalid", f"'{prefix}path' 必须指向数据集文件夹内的文件：{rel}",
+                     f"'{prefix}path' must name a file inside the dataset folder: {rel}",
+                     item=item, file=file, key=prefix + "path")
+            return None
+        if rel and not path.is_file():
+            self.err(
+                "resource-file-missing",
+                f"数据文件 {rel} 不存在（{prefix}path）",
+                f"data file {rel} does not exist ({prefix}path)",
+                item=item, file=file, key=prefix + "path",
+            )
+        schema = raw.get("schema") if isinstance(raw.get("schema"), dict) else {}
+        fields = []
+        for j, f in enumerate(_as_list(schema.get("fields"))):
+            key = f"{prefix}schema.fields[{j}]"
+            if not isinstance(f, dict) or not f.get("name"):
+                self.err("metadata-field-missing", f"'{key}' 缺少 name", f"'{key}' has no name",
+                         item=item, file=file, key=key)
+                continue
+            self.check_keys(f, ("name", "type"), FIELD_KEYS[2:], item=item, file=file, prefix=key + ".")
+            self.check_choice(f.get("type"), FIELD_TYPES, key=key + ".type", item=item, file=file)
+            fields.append(
+                FieldSpec(
+                    name=str(f["name"]),
+                    type=str(f.get("type") or "string"),
+                    title=Text.of(f.get("title") or f["name"]),
+                    description=Text.of(f.get("description")),
+                    unit=str(f["unit"]) if f.get("unit") is not None else None,
+                    parameter=f.get("parameter"),
+                    references=f.get("references"),
+                    sensitive=bool(f.get("sensitive")),
+                    constraints=f.get("constraints") if isinstance(f.get("constraints"), dict) else {},
+                )
+            )
+        names = {f.name for f in fields}
+        primary_key = [str(k) for k in _as_list(schema.get("primary_key"))]
+        for k in primary_key:
+            if k not in names:
+                self.err("metadata-invalid", f"主键列 '{k}' 不在字段列表中", f"primary key column '{k}' is not a field",
+                         item=item, file=file, key=prefix + "schema.primary_key")
+        missing = schema.get("missing_values")
+        return Resource(
+            name=str(raw.get("name") or f"resource-{index}"),
+            path=path,
+            relpath=relpath(path, self.root),
+            title=Text.of(raw.get("title") or raw.get("name")),
+            fields=fields,
+            primary_key=primary_key,
+            missing_values=[str(v) for v in missing] if isinstance(missing, list) else [""],
+        )
+
+    def chart(self, raw: Any, index: int, ds: Dataset, file: str) -> Chart | None:
+        key = f"charts[{index}]"
+        if not isinstance(raw, dict):
+            self.err("metadata-invalid", f"'{key}' 必须是键值映射", f"'{key}' must be a mapping",
+                     item=ds.id, file=file, key=key)
+            return None
+        self.check_keys(raw, ("id", "kind", "resource", "x", "y", "title"),
+                        ("group", "aggregate", "options", "description"), item=ds.id, file=file, prefix=key + ".")
+        self.check_choice(raw.get("kind"), CHART_KINDS, key=key + ".kind", item=ds.id, file=file)
+        self.check_choice(raw.get("aggregate", "none"), AGGREGATES, key=key + ".aggregate", item=ds.id, file=file)
+        chart = Chart(
+            dataset=ds.id,
+            id=str(raw.get("id") or f"chart-{index}"),
+            kind=str(raw.get("kind") or "timeseries"),
+            resource=str(raw.get("resource") or ""),
+            x=str(raw.get("x") or ""),
+            y=[str(v) for v in _as_list(raw.get("y"))],
+            group=raw.get("group"),
+            aggregate=str(raw.get("aggregate") or "none"),
+            title=Text.of(raw.get("title")),
+            options=raw.get("options") if isinstance(raw.get("options"), dict) else {},
+        )
+        resource = ds.resource(chart.resource)
+        if resource is None:
+            self.err(
+                "chart-reference-invalid",
+                f"图表 '{chart.id}' 引用的数据文件 '{chart.resource}' 不存在",
+                f"chart '{chart.id}' names the unknown resource '{chart.resource}'",
+                item=ds.id, file=file, key=key + ".resource",
+            )
+            return None
+        for column in [chart.x, *chart.y, *([chart.group] if chart.group else [])]:
+            if resource.field(column) is None:
+                self.err(
+                    "chart-reference-invalid",
+                    f"图表 '{chart.id}' 引用的列 '{column}' 不在 {resource.name} 的字段中",
+                    f"chart '{chart.id}' names the column '{column}', which {resource.name} does not have",
+                    item=ds.id, file=file, key=key, column=column,
+                )
+                return None
+        return chart
+
+    # -- bulletins --------------------------------------------------------------------------
+
+    def front_matter(self, path: Path, item: str) -> tuple[dict | None, str]:
+        file = self.rel(path)
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            self.err("file-encoding", f"文件不是 UTF-8 编码（第 {exc.start} 字节），请另存为 UTF-8",
+                     f"file is not UTF-8 (byte {exc.start}); save it as UTF-8", item=item, file=file)
+            return None, ""
+        text = text.replace("\r\n", "\n")
+        match = re.match(r"^---\n(.*?\n)---\n?(.*)$", text, re.S)
+        if not match:
+            self.err(
+                "metadata-missing",
+                "公报开头缺少 YAML 前言（以 --- 开始和结束的一段）",
+                "the bulletin does not start with YAML front matter (a block between --- lines)",
+                item=item, file=file, row=1,
+            )
+            return None, text
+        meta, found = load_yaml(match.group(1), file, item)
+        # front matter starts on line 2 of the file
+        self.findings.extend(replace(f, row=f.row + 1 if f.row else None) for f in found)
+        if meta is not None and not isinstance(meta, dict):
+            self.err("metadata-invalid", "前言必须是键值映射", "front matter must be a mapping", item=item, file=file)
+            meta = None
+        return meta, match.group(2)
+
+    def bulletin(self, path: Path) -> Bulletin | None:
+        item_id = path.stem
+        if not self.check_id(item_id, path):
+            return None
+        file = self.rel(path)
+        meta, body = self.front_matter(path, item_id)
+        if meta is None:
+            return None
+        self.check_keys(meta, BULLETIN_REQUIRED, BULLETIN_OPTIONAL, item=item_id, file=file)
+        where = {"item": item_id, "file": file}
+        self.check_choice(meta.get("category"), CATEGORIES, key="category", **where)
+        self.check_choice(meta.get("classification"), CLASSIFICATIONS, key="classification", **where)
+        en_path = path.with_name(f"{item_id}.en.md")
+        en_meta: dict = {}
+        body_en = None
+        if en_path.is_file():
+            en_meta_read, body_en = self.front_matter(en_path, item_id)
+            en_meta = en_meta_read or {}
+            if not en_meta.get("title"):
+                self.err("metadata-field-missing", "英文版缺少 'title'", "the English version has no 'title'",
+                         item=item_id, file=self.rel(en_path), key="title")
+        else:
+            en_path = None
+        title = Text(str(meta.get("title") or ""), en_meta.get("title") or meta.get("title_en"))
+        summary = Text(str(meta.get("summary") or ""), en_meta.get("summary"))
+        charts = [str(c) for c in _as_list(meta.get("charts"))]
+        for ref in CHART_MARKER.findall(body) + CHART_MARKER.findall(body_en or ""):
+            ref_s = "/".join(ref)
+            if ref_s not in charts:
+                charts.append(ref_s)
+        return Bulletin(
+            id=item_id,
+            path=path,
+            meta=meta,
+            title=title,
+            date=self.time(meta.get("date"), key="date", **where),
+            department=str(meta.get("department") or ""),
+            category=str(meta.get("category") or ""),
+            area=meta.get("area") if isinstance(meta.get("area"), dict) else {},
+            classification=str(meta.get("classification") or ""),
+            datasets=[str(d) for d in _as_list(meta.get("datasets"))],
+            charts=charts,
+            summary=summary,
+            release_at=self.time(meta.get("release_at"), key="release_at", **where),
+            body_zh=body,
+            body_en=body_en,
+            en_path=en_path,
+            en_meta=en_meta,
+        )
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def load_content(root: Path) -> Content:
+    """Read ``root/content``: registry, datasets and bulletins, with every loading finding."""
+    root = Path(root)
+    content_dir = root / "content"
+    loader = _Loader(root)
+    registry: dict[str, Any] = {}
+    registry_path = content_dir / "registry.yaml"
+    if registry_path.is_file():
+        data, found = read_yaml(registry_path, root)
+        loader.findings.extend(found)
+        if isinstance(data, dict):
+            registry = data
+    datasets: dict[str, Dataset] = {}
+    dataset_dir = content_dir / "datasets"
+    if dataset_dir.is_dir():
+        for folder in sorted(p for p in dataset_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            ds = loader.dataset(folder)
+            if ds is not None:
+                datasets[ds.id] = ds
+    bulletins: dict[str, Bulletin] = {}
+    bulletin_dir = content_dir / "bulletins"
+    if bulletin_dir.is_dir():
+        for path in sorted(bulletin_dir.glob("*.md")):
+            if path.name.endswith(".en.md"):
+                if not path.with_name(path.name[:-6] + ".md").is_file():
+                    loader.err("metadata-invalid", "英文版没有对应的中文公报",
+                               "this English version has no Chinese bulletin beside it",
+                               item=path.name[:-6], file=loader.rel(path))
+                continue
+            b = loader.bulletin(path)
+            if b is not None:
+                bulletins[b.id] = b
+    content = Content(root, registry, datasets, bulletins, loader.findings)
+    _check_cross_references(content, loader)
+    content.findings = loader.findings
+    return content
+
+
+def _check_cross_references(content: Content, loader: _Loader) -> None:
+    """Bulletins must cite datasets and charts that exist."""
+    for b in content.bulletins.values():
+        file = loader.rel(b.path)
+        for ds in b.datasets:
+            if ds not in content.datasets:
+                loader.err("dataset-reference-invalid", f"引用的数据集 '{ds}' 不存在",
+                           f"cites the dataset '{ds}', which does not exist", item=b.id, file=file, key="datasets")
+        for ref in b.charts:
+            if content.chart(ref) is None:
+                loader.err("chart-reference-invalid", f"引用的图表 '{ref}' 不存在（格式：数据集编号/图表编号）",
+                           f"embeds the chart '{ref}', which does not exist (form: dataset-id/chart-id)",
+                           item=b.id, file=file, key="charts")

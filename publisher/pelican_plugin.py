@@ -1,0 +1,142 @@
+"""The Pelican integration: a reader for bulletins and a generator for the portal's own pages.
+
+``site.py`` stages only releasable bulletins and passes the build's :class:`~publisher.site.SiteModel`
+in the settings (``PUBLISHER_SITE``); nothing here decides what is published. As a second line
+of defence, any article whose id is not in the release gets ``status: skip`` (never ``draft``
+or ``hidden``, which Pelican still writes).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import markdown
+import nh3
+from pelican import signals
+from pelican.generators import Generator
+from pelican.readers import BaseReader
+
+from .content import CHART_MARKER
+from .yamlio import load_yaml
+
+if TYPE_CHECKING:
+    from .site import SiteModel
+
+SLOT = '<div class="chart-slot" data-chart="{ref}"></div>'
+_SLOT_RE = re.compile(r'<div class="chart-slot" data-chart="([a-z0-9/-]+)"></div>')
+_ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em",
+    "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre",
+    "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+}
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"},
+    "th": {"scope", "colspan", "rowspan"}, "td": {"colspan", "rowspan"},
+    "div": {"class", "data-chart"}, "span": {"class"}, "abbr": {"title"},
+}
+
+
+def render_markdown(body: str) -> str:
+    """Markdown to sanitised HTML, with chart markers turned into slots the theme fills."""
+    body = CHART_MARKER.sub(lambda m: "\n" + SLOT.format(ref=f"{m.group(1)}/{m.group(2)}") + "\n", body)
+    html = markdown.markdown(body, extensions=["tables", "sane_lists", "attr_list"], output_format="html")
+    # Departments write the Markdown; no script, style or event handler may reach the public.
+    return nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES, link_rel="noopener noreferrer")
+
+
+def split_chart_slots(html: str) -> list[dict[str, str]]:
+    """Jinja filter: split bulletin HTML into text parts and chart references, in order."""
+    parts: list[dict[str, str]] = []
+    pos = 0
+    for m in _SLOT_RE.finditer(html):
+        if m.start() > pos:
+            parts.append({"html": html[pos:m.start()]})
+        parts.append({"chart": m.group(1)})
+        pos = m.end()
+    if pos < len(html):
+        parts.append({"html": html[pos:]})
+    return parts
+
+
+class BulletinReader(BaseReader):
+    """Reads a bulletin: YAML front matter (validated by ``content.py``) and a Markdown body."""
+
+    enabled = True
+    file_extensions = ["md"]
+
+    def read(self, source_path: str) -> tuple[str, dict[str, Any]]:
+        with open(source_path, encoding="utf-8-sig") as fh:
+            text = fh.read().replace("\r\n", "\n")
+        _, front, body = text.split("---\n", 2)
+        meta, _ = load_yaml(front, source_path)
+        is_english = source_path.endswith(".en.md")
+        item_id = source_path.rsplit("/", 1)[-1].removesuffix(".md").removesuffix(".en")
+        site: SiteModel = self.settings["PUBLISHER_SITE"]
+        bulletin = site.release.bulletins.get(item_id)
+        metadata: dict[str, Any] = {
+            "slug": item_id,
+            "lang": "en" if is_english else "zh",
+            "item_id": item_id,
+        }
+        if bulletin is None:
+            metadata["status"] = self.process_metadata("status", "skip")
+            metadata["title"] = item_id
+            return "", metadata
+        # The Chinese file holds the metadata; the English one only its title and summary.
+        metadata["title"] = bulletin.title.get(metadata["lang"])
+        metadata["date"] = self.process_metadata("date", bulletin.date.isoformat() if bulletin.date else "")
+        metadata["category"] = self.process_metadata("category", bulletin.category)
+        metadata["summary"] = bulletin.summary.get(metadata["lang"]) or ""
+        metadata["bulletin"] = bulletin
+        if is_english:
+            metadata["title"] = str((meta or {}).get("title") or bulletin.title.get("en"))
+        return render_markdown(body), metadata
+
+
+def _skip_unreleased(content: Any) -> None:
+    site = content.settings.get("PUBLISHER_SITE")
+    item_id = getattr(content, "item_id", None)
+    if site is not None and item_id not in site.release.bulletins:
+        content.status = "skip"
+
+
+class PortalGenerator(Generator):
+    """Writes the portal's own pages: home, catalogue, dataset pages, topics, and more.
+
+    Pelican's ArticlesGenerator writes the bulletin pages and feeds; this generator runs after it
+    (``generate_output`` is called once every context is built), so it can list the articles.
+    """
+
+    def generate_context(self) -> None:
+        site: SiteModel = self.settings["PUBLISHER_SITE"]
+        self.context["site"] = site
+
+    def generate_output(self, writer: Any) -> None:
+        site: SiteModel = self.settings["PUBLISHER_SITE"]
+        articles = self.context.get("articles", [])
+        translations = [t for a in articles for t in a.translations]
+        for page in site.pages(articles + translations):
+            writer.write_file(
+                page.path,
+                self.get_template(page.template),
+                self.context,
+                relative_urls=self.settings["RELATIVE_URLS"],
+                override_output=True,
+                **page.context,
+            )
+
+
+def _readers_init(readers: Any) -> None:
+    readers.reader_classes["md"] = BulletinReader
+
+
+def _get_generators(_pelican: Any) -> type[Generator]:
+    return PortalGenerator
+
+
+def register() -> None:
+    """Pelican plugin entry point."""
+    signals.readers_init.connect(_readers_init)
+    signals.get_generators.connect(_get_generators)
+    signals.content_object_init.connect(_skip_unreleased)

@@ -1,0 +1,372 @@
+"""The build: one linear function of named stages, nothing written before all is decided.
+
+load config → load content → check → decide releasable → derive (charts) → render (Pelican)
+→ export (downloads, plotly.js) → verify → swap in atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import hashlib
+import io
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from .charts import RenderedChart, build_chart, dataset_frames, plotly_js, registry_names
+from .config import Rules, load_rules
+from .content import CATEGORIES, DATA_STATUSES, FREQUENCIES, Bulletin, Content, Dataset, load_content
+from .release import Release, decide_release
+from .report import Report
+
+LANGS = ("zh", "en")
+THEME = "portal"
+PLOTLY_PATH = "theme/js/plotly.min.js"
+
+
+class BuildError(Exception):
+    """The build failed; the previous site is untouched."""
+
+
+@dataclass
+class Download:
+    """One published file of a dataset."""
+
+    name: str
+    url: str  # site-relative path
+    bytes: int
+    sha256: str
+    title: dict[str, str]
+
+
+@dataclass
+class Page:
+    """One page the portal generator writes."""
+
+    path: str
+    template: str
+    context: dict[str, Any]
+
+
+@dataclass
+class SiteModel:
+    """Everything the templates may show, derived from the release decision only."""
+
+    rules: Rules
+    content: Content
+    release: Release
+    charts: dict[tuple[str, str], RenderedChart] = field(default_factory=dict)
+    downloads: dict[str, list[Download]] = field(default_factory=dict)
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    # -- helpers for templates ---------------------------------------------------------------
+
+    def chart(self, ref: str, lang: str) -> RenderedChart | None:
+        return self.charts.get((ref, lang))
+
+    def category_name(self, category: str, lang: str) -> str:
+        zh, en = CATEGORIES.get(category, (category, category))
+        return en if lang == "en" else zh
+
+    def frequency_name(self, frequency: str, lang: str) -> str:
+        zh, en = FREQUENCIES.get(frequency, (frequency, frequency))
+        return en if lang == "en" else zh
+
+    def status_name(self, status: str, lang: str) -> str:
+        zh, en = DATA_STATUSES.get(status, (status, status))
+        return en if lang == "en" else zh
+
+    def department_name(self, dept: str, lang: str) -> str:
+        return self.rules.department_name(dept, lang)
+
+    def categories(self) -> list[str]:
+        used = {d.category for d in self.release.datasets.values()} | {
+            b.category for b in self.release.bulletins.values()
+        }
+        return [c for c in CATEGORIES if c in used]
+
+    def datasets(self, category: str | None = None) -> list[Dataset]:
+        items = sorted(self.release.datasets.values(), key=lambda d: (d.category, d.id))
+        return [d for d in items if category is None or d.category == category]
+
+    def pages(self, articles: list[Any]) -> Iterable[Page]:
+        """Every page of the portal in both languages (bulletin articles come from Pelican)."""
+        zh_articles = sorted((a for a in articles if a.lang == "zh"), key=lambda a: a.date, reverse=True)
+        by_id = {a.metadata["item_id"]: a for a in zh_articles}
+        en_by_id = {a.metadata["item_id"]: a for a in articles if a.lang == "en"}
+        for lang in LANGS:
+            prefix = "" if lang == "zh" else "en/"
+            common = {"lang": lang, "prefix": prefix.rstrip("/"), "bulletins": zh_articles,
+                      "en_bulletins": en_by_id}
+            pages = [("index.html", "home", {}), ("datasets/index.html", "catalogue", {}),
+                     ("bulletins/index.html", "bulletins", {}), ("about.html", "about", {})]
+            pages += [(f"datasets/{ds.id}/index.html", "dataset", {"dataset": ds}) for ds in self.datasets()]
+            pages += [(f"topics/{c}/index.html", "topic", {"category": c}) for c in self.categories()]
+            if lang == "en":
+                # Bulletins with no English version: the English interface around the Chinese text.
+                pages += [(f"bulletins/{item_id}.html", "article", {"article": article, "fallback": True})
+                          for item_id, article in by_id.items() if item_id not in en_by_id]
+            for path, template, extra in pages:
+                yield Page(prefix + path, template, {**common, "page_path": path, **extra})
+
+
+@dataclass
+class BuildResult:
+    """What a build did, for the command line and tests."""
+
+    output: Path
+    report: Report
+    release: Release
+    pages: int
+    timings: dict[str, float]
+
+    def summary(self) -> str:
+        r = self.release
+        return (
+            f"已发布 {len(r.datasets)} 个数据集、{len(r.bulletins)} 篇公报，"
+            f"{len(r.excluded)} 项未发布，共 {self.pages} 个文件 → {self.output}\n"
+            f"Published {len(r.datasets)} datasets and {len(r.bulletins)} bulletins; "
+            f"{len(r.excluded)} items held back; {self.pages} files → {self.output}"
+        )
+
+
+def check_content(root: Path, rules: Rules, content: Content) -> Report:
+    """Every finding about the content: loading findings plus the release rules' findings."""
+    report = Report(list(rules.findings) + list(content.findings))
+    try:
+        from .check import run_rules  # the release rules (see docs/rules.md)
+    except ImportError:  # pragma: no cover - only while the rules package is absent
+        return report
+    report.extend(run_rules(rules, content))
+    return report
+
+
+def build_site(root: Path, output: Path | None = None, now: datetime | None = None) -> BuildResult:
+    """Build the portal for the project at ``root`` into ``output`` (default ``root/output``)."""
+    root = Path(root).resolve()
+    output = (Path(output) if output else root / "output").resolve()
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def stage(name: str) -> None:
+        nonlocal clock
+        now_ = time.perf_counter()
+        timings[name] = now_ - clock
+        clock = now_
+
+    rules = load_rules(root)
+    content = load_content(root)
+    stage("load")
+    report = check_content(root, rules, content)
+    stage("check")
+    tz = ZoneInfo(rules.site.timezone)
+    now = now or datetime.now(tz)
+    release = decide_release(content, report, now)
+    site = SiteModel(rules=rules, content=content, release=release,
+                     names={lang: registry_names(content.registry, lang) for lang in LANGS})
+    _derive_charts(site, tz)
+    stage("derive")
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".publisher-build-", dir=output.parent))
+    try:
+        site_dir = staging / "site"
+        _stage_bulletins(release, staging / "content")
+        site.downloads = _plan_downloads(release)
+        _run_pelican(root, site, staging / "content", site_dir)
+        stage("render")
+        _export(site, site_dir)
+        stage("export")
+        pages = _verify(site, site_dir)
+        stage("verify")
+        _swap_in(site_dir, output)
+        stage("swap")
+    except BuildError:
+        raise
+    except Exception as exc:  # any failure leaves the previous site untouched
+        raise BuildError(f"生成失败，原网站未改动 / build failed, the previous site is untouched: {exc}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    timings["total"] = sum(timings.values())
+    return BuildResult(output=output, report=report, release=release, pages=pages, timings=timings)
+
+
+def _derive_charts(site: SiteModel, tz: ZoneInfo) -> None:
+    for ds in site.release.datasets.values():
+        if not ds.charts:
+            continue
+        frames = dataset_frames(ds, str(tz))
+        for chart in ds.charts:
+            frame = frames.get(chart.resource)
+            if frame is None:
+                continue
+            for lang in LANGS:
+                site.charts[(chart.ref, lang)] = build_chart(ds, chart, frame, lang, site.names[lang])
+
+
+def _stage_bulletins(release: Release, folder: Path) -> None:
+    """Copy only releasable bulletins, byte for byte, where Pelican will read them."""
+    target = folder / "bulletins"
+    target.mkdir(parents=True)
+    for b in release.bulletins.values():
+        for path in b.files():
+            shutil.copyfile(path, target / path.name)
+
+
+def _plan_downloads(release: Release) -> dict[str, list[Download]]:
+    plan: dict[str, list[Download]] = {}
+    for ds in release.datasets.values():
+        files = []
+        for r in ds.resources:
+            data = r.path.read_bytes()
+            files.append(Download(name=r.path.name, url=f"data/{ds.id}/{r.path.name}", bytes=len(data),
+                                  sha256=hashlib.sha256(data).hexdigest(),
+                                  title={"zh": r.title.get("zh"), "en": r.title.get("en")}))
+        plan[ds.id] = files
+    return plan
+
+
+def pelican_settings(root: Path, site: SiteModel, content_dir: Path, output_dir: Path) -> dict[str, Any]:
+    """Pelican's settings for one build: bulletins as articles, the portal theme, our plugin."""
+    from . import pelican_plugin
+
+    rules = site.rules
+    return {
+        "PATH": str(content_dir),
+        "OUTPUT_PATH": str(output_dir),
+        "THEME": str(root / "themes" / THEME) if (root / "themes" / THEME).is_dir() else str(_bundled_theme()),
+        "THEME_STATIC_DIR": "theme",
+        "SITENAME": rules.site.name.get("zh"),
+        "SITEURL": "",
+        "RELATIVE_URLS": True,
+        "TIMEZONE": rules.site.timezone,
+        "DEFAULT_LANG": "zh",
+        "DEFAULT_DATE_FORMAT": "%Y-%m-%d",
+        "ARTICLE_PATHS": ["bulletins"],
+        "ARTICLE_EXCLUDES": [],
+        "PAGE_PATHS": [],
+        "STATIC_PATHS": [],  # dataset folders are never static files: downloads come from the release
+        "ARTICLE_URL": "bulletins/{slug}.html",
+        "ARTICLE_SAVE_AS": "bulletins/{slug}.html",
+        "ARTICLE_LANG_URL": "en/bulletins/{slug}.html",
+        "ARTICLE_LANG_SAVE_AS": "en/bulletins/{slug}.html",
+        "DRAFT_SAVE_AS": "",
+        "DRAFT_LANG_SAVE_AS": "",
+        "CATEGORY_SAVE_AS": "",
+        "CATEGORIES_SAVE_AS": "",
+        "TAG_SAVE_AS": "",
+        "TAGS_SAVE_AS": "",
+        "AUTHOR_SAVE_AS": "",
+        "AUTHORS_SAVE_AS": "",
+        "ARCHIVES_SAVE_AS": "",
+        "INDEX_SAVE_AS": "",
+        "DIRECT_TEMPLATES": [],
+        "PAGINATED_TEMPLATES": {},
+        "FEED_DOMAIN": rules.site.base_url,
+        # Feeds need absolute addresses: written only when the rules give the site's base_url.
+        "FEED_ALL_ATOM": "feeds/bulletins.atom.xml" if rules.site.base_url else None,
+        "FEED_ALL_RSS": None,
+        "CATEGORY_FEED_ATOM": None,
+        "TRANSLATION_FEED_ATOM": None,
+        "AUTHOR_FEED_ATOM": None,
+        "AUTHOR_FEED_RSS": None,
+        "SLUGIFY_SOURCE": "basename",
+        "CACHE_CONTENT": False,
+        "LOAD_CONTENT_CACHE": False,
+        "DELETE_OUTPUT_DIRECTORY": False,
+        "OUTPUT_SOURCES": False,
+        "PLUGINS": [pelican_plugin],
+        "PLUGIN_PATHS": [],
+        "JINJA_ENVIRONMENT": {"trim_blocks": True, "lstrip_blocks": True, "autoescape": True,
+                              "extensions": []},
+        "JINJA_FILTERS": {"chart_parts": pelican_plugin.split_chart_slots},
+        "PUBLISHER_SITE": site,
+        "PLOTLY_JS": PLOTLY_PATH,
+        "TYPOGRIFY": False,
+        "READERS": {"rst": None, "html": None, "htm": None},  # bulletins are Markdown only
+        "WITH_FUTURE_DATES": True,  # embargo is decided by release.py, not by Pelican
+        "LOG_FILTER": [],
+    }
+
+
+def _bundled_theme() -> Path:
+    return Path(__file__).resolve().parent.parent / "themes" / THEME
+
+
+def _run_pelican(root: Path, site: SiteModel, content_dir: Path, output_dir: Path) -> None:
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    logging.getLogger("pelican").setLevel(logging.ERROR)
+    settings = read_settings(path=None, override=pelican_settings(root, site, content_dir, output_dir))
+    # Pelican prints a summary line on stdout; the command line prints its own.
+    with contextlib.redirect_stdout(io.StringIO()):
+        Pelican(settings).run()
+
+
+def _export(site: SiteModel, site_dir: Path) -> None:
+    """Downloads and the plotly bundle, from the release only."""
+    for ds_id, files in site.downloads.items():
+        ds = site.release.datasets[ds_id]
+        for download, resource in zip(files, ds.resources):
+            target = site_dir / download.url
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(resource.path, target)
+    if site.charts:
+        js = site_dir / PLOTLY_PATH
+        js.parent.mkdir(parents=True, exist_ok=True)
+        js.write_text(plotly_js(), encoding="utf-8")
+
+
+def _verify(site: SiteModel, site_dir: Path) -> int:
+    """Last look before the swap: the pages that must exist do, and no excluded id leaks."""
+    files = [p for p in site_dir.rglob("*") if p.is_file()]
+    if not (site_dir / "index.html").is_file():
+        raise BuildError("生成结果缺少首页 index.html / the build produced no index.html")
+    for ds_id, files_ in site.downloads.items():
+        for d in files_:
+            if hashlib.sha256((site_dir / d.url).read_bytes()).hexdigest() != d.sha256:
+                raise BuildError(f"下载文件与发布内容不一致 / download differs from the release: {d.url}")
+    excluded = set(site.release.excluded)
+    for p in files:
+        rel = p.relative_to(site_dir).as_posix()
+        if any(f"/{item}/" in f"/{rel}" or rel.endswith(f"/{item}.html") for item in excluded):
+            raise BuildError(f"未发布的内容出现在输出中 / an unpublished item leaked into the output: {rel}")
+    return len(files)
+
+
+def _swap_in(new: Path, output: Path) -> None:
+    """Replace ``output`` with ``new`` in one atomic step where the system allows it."""
+    if not output.exists():
+        os.rename(new, output)
+        return
+    if _rename_exchange(new, output):
+        shutil.rmtree(new)  # ``new`` now holds the previous site
+        return
+    old = output.with_name(f".{output.name}.old-{os.getpid()}")
+    os.rename(output, old)
+    os.rename(new, output)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _rename_exchange(a: Path, b: Path) -> bool:
+    """Linux ``renameat2(RENAME_EXCHANGE)``: swap two paths atomically. False when unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(str(a)), at_fdcwd, os.fsencode(str(b)), rename_exchange)
+    return result == 0
