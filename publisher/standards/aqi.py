@@ -1,0 +1,267 @@
+"""IAQI and AQI per HJ 633 (clause numbers of HJ 633-2012's published text)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .versions import Standard, standard_by_id, standard_for, to_date
+
+#: IAQI column → the name HJ 633 uses for the pollutant in a report. O3 is named by its averaging
+#: period because the daily report (HJ 633-2012 5.1.2, Table 3) carries both the daily maximum
+#: 1-h and the daily maximum 8-h O3 with separate sub-indices.
+IAQI_COLUMNS: dict[str, str] = {
+    "iaqi_so2": "SO2",
+    "iaqi_no2": "NO2",
+    "iaqi_pm10": "PM10",
+    "iaqi_co": "CO",
+    "iaqi_o3_1h": "O3_1h",
+    "iaqi_o3_8h": "O3_8h",
+    "iaqi_pm25": "PM2.5",
+}
+#: joins tied primary pollutants (HJ 633-2012 4.4.2: ties are all primary), in IAQI_COLUMNS order
+PRIMARY_SEPARATOR = ";"
+POLLUTANTS = ("so2", "no2", "pm10", "co", "o3", "pm25")
+PERIODS = ("1h", "8h", "24h")
+# IAQI values a hair above an integer only through binary floating point (e.g. 25*0.6 =
+# 15.000000000000002) must not be rounded up to the next integer.
+_ROUNDING_DECIMALS = 9
+
+
+@dataclass(frozen=True)
+class AqiLevel:
+    """One row of HJ 633 Table 2 with its Annex A colour."""
+
+    level: int
+    numeral_zh: str
+    category_zh: str
+    category_en: str
+    colour: str
+    health_effect_zh: str
+    health_effect_en: str
+    advice_zh: str
+    advice_en: str
+
+
+class AqiResult(NamedTuple):
+    """What :func:`aqi_from_iaqis` returns."""
+
+    aqi: pd.Series
+    level: pd.DataFrame
+    primary_pollutants: pd.Series
+
+
+def _resolve(date: Any, standard: Standard | str | None) -> Standard:
+    if isinstance(standard, str):
+        standard = standard_by_id(standard)
+    if standard is not None:
+        standard.require_tables()
+        return standard
+    if date is None:
+        raise TypeError("give the observation date (or an explicit standard) to choose the HJ 633 version")
+    return standard_for("aqi", date)
+
+
+def breakpoints(pollutant: str, period: str, standard: Standard) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """(concentration breakpoints, IAQI breakpoints, footnote rule) of HJ 633 Table 1."""
+    tables = standard.require_tables()
+    key = f"{pollutant}_{period}"
+    try:
+        row = tables["breakpoints"][key]
+    except KeyError:
+        raise ValueError(f"{standard.id} has no IAQI breakpoints for {pollutant} {period}") from None
+    conc = np.asarray(row["values"], dtype=float)
+    levels = np.asarray(tables["iaqi"][: len(conc)], dtype=float)
+    return conc, levels, row.get("above_top")
+
+
+def _iaqi_array(conc: np.ndarray, bp: np.ndarray, levels: np.ndarray, above_top: str | None) -> np.ndarray:
+    out = np.full(conc.shape, np.nan)
+    valid = np.isfinite(conc) & (conc >= 0)
+    within = valid & (conc <= bp[-1])
+    c = conc[within]
+    # side="left": a value exactly on a breakpoint falls in the lower segment; both segments give
+    # the same IAQI there, so the choice only matters for the lookup.
+    hi = np.clip(np.searchsorted(bp, c, side="left"), 1, len(bp) - 1)
+    lo = hi - 1
+    raw = (levels[hi] - levels[lo]) / (bp[hi] - bp[lo]) * (c - bp[lo]) + levels[lo]  # HJ 633-2012 formula (1)
+    out[within] = np.ceil(np.round(raw, _ROUNDING_DECIMALS))  # HJ 633-2012 6.2: always round up
+    above = valid & (conc > bp[-1])
+    if above_top is None:
+        # Above the top of a full column HJ 633-2012 says nothing; we report the top IAQI (500), as
+        # the national platform does ("爆表"). The level (严重污染) is the same either way.
+        out[above] = levels[-1]
+    # Footnotes (2) and (3): SO2 1-h > 800 and O3 8-h > 800 are "not computed" for that period:
+    # NaN here, the caller substitutes the 24-h SO2 or 1-h O3 sub-index.
+    return out
+
+
+def iaqi_series(
+    pollutant: str,
+    period: str,
+    concentrations: Any,
+    date: Any = None,
+    *,
+    standard: Standard | str | None = None,
+) -> pd.Series:
+    """IAQI of each concentration (μg/m³, CO mg/m³) as nullable integers.
+
+    ``date`` is one date for all values or an array of dates aligned with them; each value is
+    computed with the HJ 633 version in force on its date. Missing or negative values give <NA>,
+    as do SO2 1-h > 800 and O3 8-h > 800 (Table 1 footnotes (2), (3)).
+    """
+    values = pd.Series(concentrations) if not isinstance(concentrations, pd.Series) else concentrations
+    conc = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    out = np.full(conc.shape, np.nan)
+    if standard is not None or date is None or np.ndim(date) == 0:
+        groups = {_resolve(date, standard): np.ones(conc.shape, dtype=bool)}
+    else:
+        days = pd.Series(list(date) if not isinstance(date, pd.Series) else date.to_numpy())
+        if pd.api.types.is_datetime64_any_dtype(days):
+            days = days.dt.date
+        keys = days.map(to_date).to_numpy()
+        groups: dict[Standard, np.ndarray] = {}
+        for day in pd.unique(keys):
+            version = _resolve(day, None)
+            mask = keys == day
+            groups[version] = groups.get(version, np.zeros(conc.shape, dtype=bool)) | mask
+    for version, mask in groups.items():
+        bp, levels, rule = breakpoints(pollutant, period, version)
+        out[mask] = _iaqi_array(conc[mask], bp, levels, rule)
+    return pd.Series(out, index=values.index, name=f"iaqi_{pollutant}_{period}").astype("Int64")
+
+
+def iaqi(
+    pollutant: str,
+    period: str,
+    concentration: float | None,
+    date: Any = None,
+    *,
+    standard: Standard | str | None = None,
+) -> int | None:
+    """IAQI of one concentration, or None when missing or not computed (see :func:`iaqi_series`)."""
+    value = iaqi_series(pollutant, period, [concentration], date, standard=standard).iloc[0]
+    return None if pd.isna(value) else int(value)
+
+
+def aqi_levels(standard: Standard | str | None = None, date: Any = None) -> list[AqiLevel]:
+    """The six levels of HJ 633 Table 2 for a version."""
+    version = _resolve(date, standard)
+    rows = []
+    for row in version.require_tables()["levels"]:
+        rows.append(
+            AqiLevel(
+                level=int(row["level"]),
+                numeral_zh=row["numeral"]["zh"],
+                category_zh=row["category"]["zh"],
+                category_en=row["category"]["en"],
+                colour=row["colour"]["hex"],
+                health_effect_zh=row["health_effect"]["zh"],
+                health_effect_en=row["health_effect"]["en"],
+                advice_zh=row["advice"]["zh"],
+                advice_en=row["advice"]["en"],
+            )
+        )
+    return rows
+
+
+def aqi_level(aqi: int | None, date: Any = None, *, standard: Standard | str | None = None) -> AqiLevel | None:
+    """The Table 2 level of one AQI value (None for a missing AQI)."""
+    if aqi is None or pd.isna(aqi):
+        return None
+    version = _resolve(date, standard)
+    uppers = [level_upper(row) for row in version.require_tables()["levels"]]
+    return aqi_levels(version)[int(np.searchsorted(uppers, aqi, side="left"))]
+
+
+def level_upper(row: dict[str, Any]) -> float:
+    """Upper AQI bound of a Table 2 row (the last row is open-ended)."""
+    upper = row["aqi"][1]
+    return np.inf if upper is None else float(upper)
+
+
+def aqi_from_iaqis(
+    frame: pd.DataFrame,
+    date: Any = None,
+    *,
+    standard: Standard | str | None = None,
+) -> AqiResult:
+    """AQI, level and primary pollutant(s) from the IAQI columns of ``frame``.
+
+    Uses whichever of the columns in IAQI_COLUMNS are present. AQI is the maximum IAQI (HJ 633-2012
+    formula (2)); missing sub-indices are left out, and a row with none gives <NA>. Primary
+    pollutants are those whose IAQI equals the AQI, only when AQI > 50 (3.3, 4.4.2); ties are all
+    named, joined by PRIMARY_SEPARATOR. The level table comes from the version in force on ``date``
+    (one date, an aligned array, or taken from a ``date`` column of ``frame``).
+    """
+    columns = [c for c in IAQI_COLUMNS if c in frame.columns]
+    if not columns:
+        raise ValueError(f"no IAQI column found; expected some of {list(IAQI_COLUMNS)}")
+    sub = frame[columns].apply(pd.to_numeric, errors="coerce").astype(float)
+    aqi = sub.max(axis=1, skipna=True)
+    is_primary = sub.eq(aqi, axis=0) & aqi.gt(50).to_numpy()[:, None]
+    primary = pd.Series("", index=frame.index, dtype=object)
+    for column in columns:
+        sep = np.where(primary.eq(""), "", PRIMARY_SEPARATOR)
+        primary = primary.mask(is_primary[column], primary + sep + IAQI_COLUMNS[column])
+    primary = primary.replace("", pd.NA).astype("string")
+
+    if date is None and standard is None and "date" in frame.columns:
+        date = frame["date"]
+    level = _levels_frame(aqi, date, standard)
+    return AqiResult(aqi.astype("Int64").rename("aqi"), level, primary.rename("primary_pollutant"))
+
+
+def _levels_frame(aqi: pd.Series, date: Any, standard: Standard | str | None) -> pd.DataFrame:
+    if standard is not None or date is None or np.ndim(date) == 0:
+        versions = pd.Series([_resolve(date, standard).id] * len(aqi), index=aqi.index)
+    else:
+        days = pd.Series(np.asarray(date, dtype=object), index=aqi.index).map(to_date)
+        ids = {day: _resolve(day, None).id for day in pd.unique(days.to_numpy())}
+        versions = days.map(ids)
+    out = pd.DataFrame(
+        {
+            "level": pd.Series(pd.NA, index=aqi.index, dtype="Int64"),
+            "level_zh": pd.Series(pd.NA, index=aqi.index, dtype="string"),
+            "category_zh": pd.Series(pd.NA, index=aqi.index, dtype="string"),
+            "category_en": pd.Series(pd.NA, index=aqi.index, dtype="string"),
+            "colour": pd.Series(pd.NA, index=aqi.index, dtype="string"),
+        }
+    )
+    for version_id in pd.unique(versions.to_numpy()):
+        rows = standard_by_id(version_id).require_tables()["levels"]
+        uppers = np.array([level_upper(r) for r in rows])
+        mask = versions.eq(version_id).to_numpy() & aqi.notna().to_numpy()
+        position = np.searchsorted(uppers, aqi.to_numpy()[mask], side="left")
+        out.loc[mask, "level"] = np.array([r["level"] for r in rows])[position]
+        out.loc[mask, "level_zh"] = np.array([r["numeral"]["zh"] for r in rows])[position]
+        out.loc[mask, "category_zh"] = np.array([r["category"]["zh"] for r in rows])[position]
+        out.loc[mask, "category_en"] = np.array([r["category"]["en"] for r in rows])[position]
+        out.loc[mask, "colour"] = np.array([r["colour"]["hex"] for r in rows])[position]
+    return out
+
+
+def good_day_share(aqi: Any) -> float:
+    """优良天数比例: days with AQI ≤ 100 over days with a valid AQI (NaN when there are none)."""
+    values = pd.to_numeric(pd.Series(aqi), errors="coerce").dropna()
+    if values.empty:
+        return float("nan")
+    return float((values <= 100).sum() / len(values))
+
+
+__all__ = [
+    "AqiLevel",
+    "AqiResult",
+    "IAQI_COLUMNS",
+    "PRIMARY_SEPARATOR",
+    "aqi_from_iaqis",
+    "aqi_level",
+    "aqi_levels",
+    "breakpoints",
+    "good_day_share",
+    "iaqi",
+    "iaqi_series",
+]
