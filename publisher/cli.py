@@ -6,6 +6,8 @@ Errors are one clear line naming the file and what to do, never a traceback.
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -83,6 +85,188 @@ def build(project: Path, output: Path | None) -> None:
             f"{len(result.report.errors)} 个问题使部分内容未发布，详见 publisher check / "
             f"{len(result.report.errors)} problems kept some items unpublished; see 'publisher check'"
         )
+
+
+# -- the release workflow ------------------------------------------------------------------
+
+
+def _key_path(project: Path, user: str, key: Path | None) -> Path:
+    return key if key is not None else project / "var" / "keys" / f"{user}.key"
+
+
+def _load_key(project: Path, user: str, key: Path | None):
+    from .keys import KeyFileError, load_private_key
+
+    path = _key_path(project, user, key)
+    if not path.is_file():
+        raise ProjectError(f"找不到 '{user}' 的私钥 {path}（用 publisher keygen {user} 生成，或用 --key 指定） / "
+                           f"no private key for '{user}' at {path} (create one with 'publisher keygen {user}' "
+                           "or name it with --key)")
+    passphrase = os.environ.get("PUBLISHER_PASSPHRASE")
+    if passphrase is None and b"ENCRYPTED" in path.read_bytes():
+        passphrase = click.prompt(f"'{user}' 的私钥口令 / passphrase for {path.name}", hide_input=True)
+    try:
+        return load_private_key(path, passphrase)
+    except KeyFileError as exc:
+        raise ProjectError(f"私钥无法使用 / the key cannot be used: {exc}") from None
+
+
+def _workflow_call(func, *args, **kwargs):
+    from .workflow import WorkflowError
+
+    try:
+        return func(*args, **kwargs)
+    except ConfigError as exc:
+        raise _config_error(exc) from None
+    except WorkflowError as exc:
+        click.echo(f"publisher: 已拒绝 / refused: {exc.zh} / {exc.en}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.argument("user")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="私钥存放文件夹 / Folder for the key files (default: PROJECT/var/keys).")
+@click.option("--no-passphrase", is_flag=True, help="不加密私钥（仅用于演示） / Leave the key unencrypted (demo only).")
+@click.pass_obj
+def keygen(project: Path, user: str, out: Path | None, no_passphrase: bool) -> None:
+    """生成审批人的 Ed25519 密钥 / Create an approver's Ed25519 key pair.
+
+    The private key is written encrypted with a passphrase (mode 0600); add the printed public
+    key to the approver's entry in release_rules.yaml.
+    """
+    from .keys import write_keypair
+
+    passphrase = None
+    if not no_passphrase:
+        passphrase = os.environ.get("PUBLISHER_PASSPHRASE") or click.prompt(
+            "私钥口令 / passphrase", hide_input=True, confirmation_prompt=True)
+    try:
+        private, public = write_keypair(out or project / "var" / "keys", user, passphrase)
+    except FileExistsError:
+        raise ProjectError(f"'{user}' 的私钥已存在，未覆盖 / a key for '{user}' exists already; nothing was overwritten") from None
+    click.echo(f"私钥 / private key: {private}")
+    click.echo("请把公钥写入 release_rules.yaml / add the public key to release_rules.yaml:")
+    click.echo(f"  approvers: {{{user}: {{public_key: {public.read_text().strip()}}}}}")
+
+
+@cli.command()
+@click.argument("item")
+@click.option("--as", "user", required=True, help="提交人 / Who submits.")
+@click.pass_obj
+def submit(project: Path, item: str, user: str) -> None:
+    """提交条目待审批 / Submit an item's current version for approval."""
+    from .workflow import submit as submit_item
+
+    entry = _workflow_call(submit_item, project, item, user)
+    click.echo(f"已提交 / submitted: {item} (log #{entry.seq}, {entry.details['digest'][:12]})")
+
+
+@cli.command()
+@click.argument("item")
+@click.option("--as", "user", required=True, help="审批人 / The approver.")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="私钥文件 / Private key file (default: PROJECT/var/keys/USER.key).")
+@click.option("--role", default=None, help="以哪个角色批准 / Approve in this role (when you hold several).")
+@click.option("--ack-warnings", is_flag=True, help="已逐条查看并确认全部警告 / I have reviewed every warning.")
+@click.option("--note", default="", help="审批意见；新版本须说明更正内容 / Note; required for a new version.")
+@click.option("--reason", type=click.Choice(["initial", "scheduled-update", "revision", "correction"]),
+              default=None, help="发布原因 / Why this version is published.")
+@click.pass_obj
+def approve(project: Path, item: str, user: str, key: Path | None, role: str | None, ack_warnings: bool,
+            note: str, reason: str | None) -> None:
+    """签名批准条目的当前版本 / Sign an approval of the item's current bytes."""
+    from .workflow import approve as approve_item
+
+    private_key = _load_key(project, user, key)
+    entry = _workflow_call(approve_item, project, item, user, private_key, role=role,
+                           ack_warnings=ack_warnings, note=note, reason=reason)
+    click.echo(f"已批准 / approved: {item} as {entry.details['role']} (log #{entry.seq})")
+
+
+@cli.command()
+@click.argument("item")
+@click.option("--as", "user", required=True, help="审批人 / The approver.")
+@click.option("--reason", required=True, help="退回原因 / Why it is sent back.")
+@click.pass_obj
+def reject(project: Path, item: str, user: str, reason: str) -> None:
+    """退回条目 / Send an item back to its department with a reason."""
+    from .workflow import reject as reject_item
+
+    entry = _workflow_call(reject_item, project, item, user, reason)
+    click.echo(f"已退回 / rejected: {item} (log #{entry.seq})")
+
+
+@cli.command()
+@click.argument("item")
+@click.option("--as", "user", required=True, help="新闻办公室审批人 / A press-office approver.")
+@click.option("--reason", required=True, help="撤回原因（公开显示） / Why it is withdrawn (shown publicly).")
+@click.pass_obj
+def withdraw(project: Path, item: str, user: str, reason: str) -> None:
+    """撤回已发布的条目 / Withdraw a published item."""
+    from .workflow import withdraw as withdraw_item
+
+    entry = _workflow_call(withdraw_item, project, item, user, reason)
+    click.echo(f"已撤回 / withdrawn: {item} (log #{entry.seq})")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def status(project: Path, fmt: str) -> None:
+    """每个条目的状态 / Where every item stands."""
+    from .workflow import item_states
+
+    states, _ = _workflow_call(item_states, project)
+    if fmt == "json":
+        click.echo(json.dumps([s.to_dict() for s in states], ensure_ascii=False, indent=2))
+        return
+    for s in states:
+        roles = ""
+        if s.state in ("awaiting", "modified"):
+            pending = [r for r in s.roles_required if r not in s.roles_done]
+            roles = f"  待 / needs: {', '.join(pending)}"
+        version = f" v{s.versions[-1].number}" if s.versions else ""
+        click.echo(f"{s.item:<40} {s.label_zh} / {s.label_en}{version}{roles}")
+
+
+@cli.group()
+def audit() -> None:
+    """审计记录 / The audit trail."""
+
+
+@audit.command("log")
+@click.argument("item", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def audit_log(project: Path, item: str | None, fmt: str) -> None:
+    """显示审计记录 / Show the history, of one item or of all."""
+    from .workflow import open_log
+
+    with open_log(project) as log:
+        entries = log.entries(item)
+    if fmt == "json":
+        click.echo(json.dumps([e.to_dict() for e in entries], ensure_ascii=False, indent=2))
+        return
+    for e in entries:
+        extra = e.details.get("role") or e.details.get("reason") or ""
+        click.echo(f"#{e.seq:<5} {e.time}  {e.event:<12} {e.item:<36} {e.actor:<16} {extra}")
+
+
+@audit.command("verify")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def audit_verify(project: Path, fmt: str) -> None:
+    """核验审计记录未被篡改 / Check that the audit trail is intact."""
+    from .audit import verify_log
+    from .workflow import LOG_FILE, trusted_log_keys, var_dir
+
+    path = var_dir(project) / LOG_FILE
+    if not path.is_file():
+        raise ProjectError(f"没有审计记录 {path} / there is no audit log at {path}")
+    result = verify_log(path, trusted_log_keys(project))
+    click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if fmt == "json" else result.line())
+    sys.exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
 
 
 def _exit_for(report: Report) -> int:

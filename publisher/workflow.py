@@ -1,0 +1,484 @@
+"""The release workflow: submit, approve, reject, withdraw, and every item's state.
+
+An item's *version* is identified by the SHA-256 of its manifest: the exact bytes of every file
+(metadata and data), by path. Approvals are Ed25519 signatures over that digest by a key listed
+for the approver in ``release_rules.yaml``; a later change to any byte voids them. Approved bytes
+are archived, content-addressed, under ``var/archive/``, so a build publishes what was approved,
+never whatever ``content/`` holds now. Every action is appended to the audit log
+(``var/audit.sqlite``, see :mod:`publisher.audit`), which is the only record of approvals.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from . import keys
+from .audit import AuditLog, Entry
+from .config import Rules, load_rules
+from .content import Content, Item, load_content
+from .report import Report
+
+VAR_DIR = "var"
+LOG_FILE = "audit.sqlite"
+ARCHIVE_DIR = "archive"
+LOG_KEY_FILE = "log.key"
+LOG_KEY_NAME = "publisher-audit-log"
+SIGNATURE_CONTEXT = b"publisher-approval-v1\n"
+
+STATES: dict[str, tuple[str, str]] = {
+    "draft": ("草稿（未提交）", "draft (not submitted)"),
+    "failing": ("检查未通过", "failing checks"),
+    "awaiting": ("待审批", "awaiting approval"),
+    "rejected": ("已退回", "rejected"),
+    "approved": ("已批准（待生成网站）", "approved (publishes at the next build)"),
+    "scheduled": ("已批准，定时发布", "scheduled"),
+    "published": ("已发布", "published"),
+    "withdrawn": ("已撤回", "withdrawn"),
+    "modified": ("批准后已修改", "modified since approval"),
+}
+REASONS = ("initial", "scheduled-update", "revision", "correction")
+
+
+class WorkflowError(Exception):
+    """An action was refused; the message says why in Chinese and English."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        self.zh, self.en = zh, en
+        super().__init__(f"{zh} / {en}")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The exact bytes of one version of an item: path (relative to ``content/``) → SHA-256."""
+
+    item: str
+    files: dict[str, str]
+
+    @property
+    def digest(self) -> str:
+        data = json.dumps({"item": self.item, "files": self.files}, sort_keys=True,
+                          separators=(",", ":")).encode("utf-8")
+        return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Version:
+    """One fully approved version of an item, numbered in order of approval."""
+
+    number: int
+    digest: str
+    files: dict[str, str]
+    approved_at: str
+    reason: str
+    note: str
+    approvals: list[dict[str, Any]]
+    published_at: str | None = None
+    withdrawn: dict[str, Any] | None = None
+
+
+@dataclass
+class ItemState:
+    """Where one item stands, from the content, the check report and the audit log."""
+
+    item: str
+    kind: str
+    state: str
+    digest: str
+    department: str
+    category: str
+    release_at: str | None
+    errors: int
+    warnings: int
+    roles_required: list[str]
+    roles_done: list[str]
+    versions: list[Version] = field(default_factory=list)
+    rejection: dict[str, Any] | None = None
+
+    @property
+    def label_zh(self) -> str:
+        return STATES[self.state][0]
+
+    @property
+    def label_en(self) -> str:
+        return STATES[self.state][1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "item": self.item, "kind": self.kind, "state": self.state, "state_zh": self.label_zh,
+            "state_en": self.label_en, "digest": self.digest, "department": self.department,
+            "category": self.category, "release_at": self.release_at, "errors": self.errors,
+            "warnings": self.warnings, "roles_required": self.roles_required,
+            "roles_done": self.roles_done, "rejection": self.rejection,
+            "versions": [
+                {"number": v.number, "digest": v.digest, "approved_at": v.approved_at, "reason": v.reason,
+                 "note": v.note, "published_at": v.published_at, "withdrawn": v.withdrawn,
+                 "roles": [a["role"] for a in v.approvals]}
+                for v in self.versions
+            ],
+        }
+
+
+# -- places --------------------------------------------------------------------------------
+
+
+def var_dir(root: Path) -> Path:
+    return Path(root) / VAR_DIR
+
+
+def open_log(root: Path) -> AuditLog:
+    """The project's audit log, created on first use."""
+    folder = var_dir(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    return AuditLog(folder / LOG_FILE)
+
+
+def log_signer(root: Path) -> tuple[str, Ed25519PrivateKey]:
+    """The key that signs the log's checkpoints: ``var/log.key``, made on first use (0600)."""
+    path = var_dir(root) / LOG_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem, _ = keys.generate_keypair(LOG_KEY_NAME, None)
+        keys.write_private_key(path, pem)
+    return LOG_KEY_NAME, keys.load_private_key(path, None)
+
+
+def trusted_log_keys(root: Path) -> dict[str, str]:
+    """The log's own checkpoint key, as verification needs it."""
+    name, key = log_signer(root)
+    return {name: keys.public_key_text(key)}
+
+
+# -- manifests and the archive -------------------------------------------------------------
+
+
+def manifest(content: Content, item: Item) -> Manifest:
+    """Hash every file of ``item`` as it is now."""
+    base = content.root / "content"
+    return Manifest(item.id, {p.relative_to(base).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                              for p in item.files()})
+
+
+def archive_path(root: Path, sha256: str) -> Path:
+    return var_dir(root) / ARCHIVE_DIR / sha256[:2] / sha256
+
+
+def archive_files(content: Content, item: Item, man: Manifest) -> None:
+    """Copy the item's files into the content-addressed archive (verified, written atomically)."""
+    base = content.root / "content"
+    for rel, sha in man.files.items():
+        target = archive_path(content.root, sha)
+        if target.exists():
+            continue
+        data = (base / rel).read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise WorkflowError(f"文件 {rel} 在审批过程中被修改", f"{rel} changed while it was being approved")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+
+
+def materialise(root: Path, files: dict[str, str], target: Path) -> None:
+    """Write an approved version's archived bytes into ``target`` (a ``content/`` folder)."""
+    for rel, sha in files.items():
+        source = archive_path(root, sha)
+        data = source.read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise WorkflowError(f"存档文件 {rel} 已损坏", f"the archived copy of {rel} is corrupted")
+        dest = target / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+
+
+# -- signatures ----------------------------------------------------------------------------
+
+
+def approval_message(item: str, digest: str, role: str, user: str) -> bytes:
+    """The bytes an approver signs: the item, its version digest, the role and the approver."""
+    body = json.dumps({"digest": digest, "item": item, "role": role, "user": user}, sort_keys=True,
+                      separators=(",", ":"))
+    return SIGNATURE_CONTEXT + body.encode("utf-8")
+
+
+def approval_signature_ok(rules: Rules, details: dict[str, Any], item: str, actor: str) -> bool:
+    """An approval entry counts only if its signature verifies with the key listed for its user."""
+    approver = rules.approvers.get(actor)
+    if approver is None or not approver.public_key or details.get("public_key") != approver.public_key:
+        return False
+    if details.get("role") not in approver.roles:
+        return False
+    try:
+        signature = base64.b64decode(details.get("signature", ""), validate=True)
+    except ValueError:
+        return False
+    message = approval_message(item, details.get("digest", ""), details["role"], actor)
+    return keys.verify(approver.public_key, message, signature)
+
+
+# -- history -------------------------------------------------------------------------------
+
+
+@dataclass
+class _History:
+    submissions: dict[str, str] = field(default_factory=dict)  # digest -> submitter
+    approvals: dict[str, list[Entry]] = field(default_factory=dict)  # digest -> valid approvals
+    rejections: dict[str, Entry] = field(default_factory=dict)  # digest -> latest rejection
+    versions: list[Version] = field(default_factory=list)
+
+
+def _history(rules: Rules, item: Item, entries: list[Entry]) -> _History:
+    """Replay the log for one item: submissions, valid approvals, versions, withdrawals."""
+    h = _History()
+    required = rules.required_roles(item)
+    by_digest: dict[str, Version] = {}
+    for e in entries:
+        digest = e.details.get("digest", "")
+        if e.event == "submission":
+            h.submissions[digest] = e.actor
+            h.rejections.pop(digest, None)
+        elif e.event == "rejection":
+            h.rejections[digest] = e
+            h.approvals.pop(digest, None)
+        elif e.event == "approval" and approval_signature_ok(rules, e.details, item.id, e.actor):
+            if h.submissions.get(digest) == e.actor or digest in by_digest:
+                continue
+            done = h.approvals.setdefault(digest, [])
+            if e.details["role"] not in {a.details["role"] for a in done}:
+                done.append(e)
+            if all(role in {a.details["role"] for a in done} for role in required):
+                first = done[0].details
+                version = Version(number=len(h.versions) + 1, digest=digest, files=dict(e.files),
+                                  approved_at=e.time, reason=str(first.get("reason") or "initial"),
+                                  note=" ".join(str(a.details.get("note") or "") for a in done).strip(),
+                                  approvals=[{"user": a.actor, "role": a.details["role"], "time": a.time}
+                                             for a in done])
+                h.versions.append(version)
+                by_digest[digest] = version
+        elif e.event == "publication" and digest in by_digest:
+            by_digest[digest].published_at = by_digest[digest].published_at or e.time
+        elif e.event == "withdrawal":
+            for v in h.versions:
+                if v.withdrawn is None:
+                    v.withdrawn = {"time": e.time, "user": e.actor, "reason": e.details.get("reason", "")}
+    return h
+
+
+def item_states(root: Path, now: datetime | None = None) -> tuple[list[ItemState], Report]:
+    """Every item's state. Also returns the check report the states were computed from."""
+    from .site import check_content
+
+    rules = load_rules(root)
+    content = load_content(root)
+    report = check_content(root, rules, content)
+    now = now or datetime.now(ZoneInfo(rules.site.timezone))
+    with open_log(root) as log:
+        entries = log.entries()
+    states = [_state(rules, content, report, item, [e for e in entries if e.item == item.id], now)
+              for item in content.items()]
+    return sorted(states, key=lambda s: s.item), report
+
+
+def _state(rules: Rules, content: Content, report: Report, item: Item, entries: list[Entry],
+           now: datetime) -> ItemState:
+    man = manifest(content, item)
+    h = _history(rules, item, entries)
+    found = report.for_item(item.id)
+    errors = sum(1 for f in found if f.severity.value == "error")
+    warnings = sum(1 for f in found if f.severity.value == "warning")
+    required = rules.required_roles(item)
+    done = [a.details["role"] for a in h.approvals.get(man.digest, [])]
+    current = next((v for v in h.versions if v.digest == man.digest), None)
+    latest = h.versions[-1] if h.versions else None
+    if latest is not None and latest.withdrawn is not None and current in (None, latest):
+        state = "withdrawn"
+    elif current is not None:
+        if item.release_at is not None and item.release_at > now:
+            state = "scheduled"
+        else:
+            state = "published" if current.published_at else "approved"
+    elif latest is not None:
+        state = "modified"
+    elif errors:
+        state = "failing"
+    elif man.digest in h.rejections:
+        state = "rejected"
+    elif man.digest in h.submissions:
+        state = "awaiting"
+    else:
+        state = "draft"
+    rejection = None
+    if man.digest in h.rejections:
+        r = h.rejections[man.digest]
+        rejection = {"user": r.actor, "time": r.time, "reason": r.details.get("reason", "")}
+    return ItemState(
+        item=item.id, kind=item.kind, state=state, digest=man.digest, department=item.department,
+        category=item.category, release_at=item.release_at.isoformat() if item.release_at else None,
+        errors=errors, warnings=warnings, roles_required=required, roles_done=done,
+        versions=h.versions, rejection=rejection,
+    )
+
+
+# -- actions -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    rules: Rules
+    content: Content
+    report: Report
+    item: Item
+    manifest: Manifest
+
+
+def _load(root: Path, item_id: str) -> _Context:
+    from .site import check_content
+
+    rules = load_rules(root)
+    content = load_content(root)
+    item = content.item(item_id)
+    if item is None:
+        raise WorkflowError(f"找不到条目 '{item_id}'", f"no item named '{item_id}'")
+    report = check_content(root, rules, content)
+    return _Context(rules, content, report, item, manifest(content, item))
+
+
+def _findings_summary(report: Report, item_id: str) -> dict[str, Any]:
+    found = report.for_item(item_id)
+    return {
+        "errors": sorted({f.rule for f in found if f.severity.value == "error"}),
+        "warnings": sorted({f.rule for f in found if f.severity.value == "warning"}),
+    }
+
+
+def submit(root: Path, item_id: str, user: str, *, time: datetime | None = None) -> Entry:
+    """Record that ``user`` submits the item's current bytes for approval (after checks)."""
+    ctx = _load(root, item_id)
+    summary = _findings_summary(ctx.report, item_id)
+    if summary["errors"]:
+        raise WorkflowError(
+            f"'{item_id}' 有检查错误（{', '.join(summary['errors'])}），不能提交；请先运行 publisher check 并改正",
+            f"'{item_id}' has check errors ({', '.join(summary['errors'])}) and cannot be submitted; "
+            "run 'publisher check' and fix them first",
+        )
+    archive_files(ctx.content, ctx.item, ctx.manifest)
+    with open_log(root) as log:
+        return log.append("submission", user, item_id, files=ctx.manifest.files, time=time,
+                          details={"digest": ctx.manifest.digest, "findings": summary},
+                          signer=log_signer(root))
+
+
+def approve(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, *,
+            role: str | None = None, ack_warnings: bool = False, note: str = "",
+            reason: str | None = None, time: datetime | None = None) -> Entry:
+    """Sign and record ``user``'s approval of the item's current bytes, or refuse with why."""
+    ctx = _load(root, item_id)
+    rules, item, digest = ctx.rules, ctx.item, ctx.manifest.digest
+    approver = rules.approvers.get(user)
+    if approver is None:
+        raise WorkflowError(f"'{user}' 不在发布规则的审批人名单中", f"'{user}' is not an approver in release_rules.yaml")
+    public = keys.public_key_text(private_key)
+    if not approver.public_key:
+        raise WorkflowError(f"发布规则中没有登记 '{user}' 的公钥（publisher keygen 可生成）",
+                            f"release_rules.yaml lists no public key for '{user}' (see 'publisher keygen')")
+    if public != approver.public_key:
+        raise WorkflowError(f"所用私钥与发布规则中登记的 '{user}' 公钥不符",
+                            f"this private key does not match the public key listed for '{user}'")
+    summary = _findings_summary(ctx.report, item_id)
+    if summary["errors"]:
+        raise WorkflowError(f"'{item_id}' 有检查错误（{', '.join(summary['errors'])}），不能批准",
+                            f"'{item_id}' has check errors ({', '.join(summary['errors'])}) and cannot be approved")
+    if summary["warnings"] and not ack_warnings:
+        raise WorkflowError(
+            f"'{item_id}' 有 {len(summary['warnings'])} 类警告（{', '.join(summary['warnings'])}），"
+            "请逐条查看后用 --ack-warnings 确认",
+            f"'{item_id}' has warnings ({', '.join(summary['warnings'])}); review them and confirm with --ack-warnings",
+        )
+    with open_log(root) as log:
+        entries = log.entries(item_id)
+    h = _history(rules, item, entries)
+    submitter = h.submissions.get(digest)
+    if submitter is None:
+        raise WorkflowError(f"'{item_id}' 的当前版本尚未提交审批（publisher submit）",
+                            f"the current version of '{item_id}' has not been submitted (publisher submit)")
+    if submitter == user:
+        raise WorkflowError(f"'{user}' 提交了该条目，不能自己批准", f"'{user}' submitted this item and cannot approve it")
+    if any(v.digest == digest for v in h.versions):
+        raise WorkflowError(f"'{item_id}' 的当前版本已经批准", f"the current version of '{item_id}' is already approved")
+    if digest in h.rejections:
+        raise WorkflowError(f"'{item_id}' 的当前版本已被退回，修改后请重新提交",
+                            f"the current version of '{item_id}' was rejected; change it and submit again")
+    required = rules.required_roles(item)
+    done = {a.details["role"] for a in h.approvals.get(digest, [])}
+    open_roles = [r for r in required if r not in done and r in approver.roles]
+    if role is not None:
+        if role not in approver.roles:
+            raise WorkflowError(f"'{user}' 没有角色 '{role}'", f"'{user}' does not hold the role '{role}'")
+        if role not in required or role in done:
+            raise WorkflowError(f"'{item_id}' 不需要或已有角色 '{role}' 的批准",
+                                f"'{item_id}' needs no (further) approval as '{role}'")
+        open_roles = [role]
+    if not open_roles:
+        raise WorkflowError(
+            f"'{user}' 的角色（{', '.join(approver.roles)}）不能批准 '{item_id}'，尚需：{', '.join(r for r in required if r not in done)}",
+            f"'{user}' ({', '.join(approver.roles)}) cannot approve '{item_id}'; still needed: "
+            f"{', '.join(r for r in required if r not in done)}",
+        )
+    chosen = open_roles[0]
+    if reason is None:
+        reason = "correction" if h.versions else "initial"
+    if reason not in REASONS:
+        raise WorkflowError(f"发布原因应为 {', '.join(REASONS)} 之一", f"reason must be one of {', '.join(REASONS)}")
+    if h.versions and not note.strip():
+        raise WorkflowError("这是已发布条目的新版本，请用 --note 说明更正或修订的内容",
+                            "this is a new version of a published item; say what was corrected or revised with --note")
+    signature = keys.sign(private_key, approval_message(item_id, digest, chosen, user))
+    archive_files(ctx.content, item, ctx.manifest)
+    details = {
+        "digest": digest, "role": chosen, "public_key": public,
+        "signature": base64.b64encode(signature).decode("ascii"),
+        "acknowledged_warnings": summary["warnings"], "note": note, "reason": reason,
+    }
+    with open_log(root) as log:
+        return log.append("approval", user, item_id, version=len(h.versions) + 1, files=ctx.manifest.files,
+                          details=details, time=time, signer=log_signer(root))
+
+
+def reject(root: Path, item_id: str, user: str, reason: str, *, time: datetime | None = None) -> Entry:
+    """Record that an approver sends the item's current bytes back, with the reason."""
+    ctx = _load(root, item_id)
+    if ctx.rules.approvers.get(user) is None:
+        raise WorkflowError(f"'{user}' 不在审批人名单中", f"'{user}' is not an approver")
+    if not reason.strip():
+        raise WorkflowError("请用 --reason 说明退回原因", "give the reason for rejecting with --reason")
+    with open_log(root) as log:
+        return log.append("rejection", user, item_id, files=ctx.manifest.files, time=time,
+                          details={"digest": ctx.manifest.digest, "reason": reason},
+                          signer=log_signer(root))
+
+
+def withdraw(root: Path, item_id: str, user: str, reason: str, *, time: datetime | None = None) -> Entry:
+    """Withdraw a published item: its pages give way to a notice with the reason."""
+    ctx = _load(root, item_id)
+    approver = ctx.rules.approvers.get(user)
+    if approver is None or "press-office" not in approver.roles:
+        raise WorkflowError("只有新闻办公室可以撤回已发布的内容", "only the press office can withdraw a published item")
+    if not reason.strip():
+        raise WorkflowError("请用 --reason 说明撤回原因", "give the reason for withdrawing with --reason")
+    with open_log(root) as log:
+        h = _history(ctx.rules, ctx.item, log.entries(item_id))
+        if not h.versions or h.versions[-1].withdrawn is not None:
+            raise WorkflowError(f"'{item_id}' 没有可撤回的已发布版本", f"'{item_id}' has no published version to withdraw")
+        return log.append("withdrawal", user, item_id, version=h.versions[-1].number, time=time,
+                          details={"digest": h.versions[-1].digest, "reason": reason},
+                          signer=log_signer(root))

@@ -1,0 +1,181 @@
+"""The release workflow through the library and the command line: signed, byte-bound approvals."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from publisher import keys
+from publisher.workflow import WorkflowError, approve, item_states, open_log, reject, submit, withdraw
+
+USERS = {"wang-reviewer": ["reviewer:sthjj"], "li-press": ["press-office"], "zhao-press": ["press-office"]}
+
+
+@pytest.fixture
+def project(portal: Path) -> Path:
+    """The fixture portal with three approvers whose unencrypted test keys sit in var/keys."""
+    lines = ["approvers:"]
+    for user, roles in USERS.items():
+        private, public = keys.write_keypair(portal / "var" / "keys", user, None)
+        dept = "  department: sthjj," if user.endswith("reviewer") else ""
+        lines.append(f"  {user}: {{name: {user},{dept} roles: [{', '.join(roles)}], "
+                     f"public_key: \"{public.read_text().strip()}\"}}")
+    rules = portal / "release_rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8") + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    return portal
+
+
+def key(project: Path, user: str):
+    return keys.load_private_key(project / "var" / "keys" / f"{user}.key", None)
+
+
+def state(project: Path, item: str) -> str:
+    return {s.item: s for s in item_states(project)[0]}[item].state
+
+
+def cli(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "publisher.cli", "--project", str(project), *args],
+                          capture_output=True, text=True)
+
+
+def test_full_approval_makes_an_item_approved(project: Path) -> None:
+    assert state(project, "air-mini") == "draft"
+    submit(project, "air-mini", "chen-officer")
+    assert state(project, "air-mini") == "awaiting"
+    approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
+    states = {s.item: s for s in item_states(project)[0]}
+    assert states["air-mini"].state == "awaiting"
+    assert states["air-mini"].roles_done == ["reviewer:sthjj"]
+    approve(project, "air-mini", "li-press", key(project, "li-press"))
+    assert state(project, "air-mini") == "approved"
+
+
+def test_change_after_approval_voids_it(project: Path) -> None:
+    submit(project, "air-mini", "chen-officer")
+    approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
+    approve(project, "air-mini", "li-press", key(project, "li-press"))
+    csv = project / "content/datasets/air-mini/air_hourly.csv"
+    csv.write_bytes(csv.read_bytes().replace(b",30.1\n", b",31.1\n", 1))
+    assert state(project, "air-mini") == "modified"
+    [s] = [s for s in item_states(project)[0] if s.item == "air-mini"]
+    assert s.versions[0].number == 1  # the approved version stays on record
+
+
+def test_refusals(project: Path) -> None:
+    with pytest.raises(WorkflowError, match="not been submitted"):
+        approve(project, "air-mini", "li-press", key(project, "li-press"))
+    submit(project, "air-mini", "wang-reviewer")
+    with pytest.raises(WorkflowError, match="submitted this item and cannot approve it"):
+        approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
+    with pytest.raises(WorkflowError, match="does not match the public key"):
+        approve(project, "air-mini", "li-press", key(project, "zhao-press"))
+    with pytest.raises(WorkflowError, match="not an approver"):
+        approve(project, "air-mini", "nobody", key(project, "li-press"))
+    approve(project, "air-mini", "li-press", key(project, "li-press"))
+    with pytest.raises(WorkflowError, match="still needed: reviewer:sthjj"):
+        approve(project, "air-mini", "zhao-press", key(project, "zhao-press"))
+
+
+def test_forged_approval_in_the_log_does_not_count(project: Path) -> None:
+    submit(project, "air-mini", "chen-officer")
+    approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
+    # An approval signed with a key not listed for li-press, appended by someone with log access.
+    from publisher.workflow import approval_message, log_signer, manifest
+    from publisher.content import load_content
+    import base64
+
+    content = load_content(project)
+    man = manifest(content, content.item("air-mini"))
+    forged_key = keys.generate_keypair("mallory", None)
+    mallory = keys.private_key_from_pem(forged_key[0], None)
+    sig = keys.sign(mallory, approval_message("air-mini", man.digest, "press-office", "li-press"))
+    with open_log(project) as log:
+        log.append("approval", "li-press", "air-mini", files=man.files, signer=log_signer(project),
+                   details={"digest": man.digest, "role": "press-office", "public_key": forged_key[1],
+                            "signature": base64.b64encode(sig).decode()})
+    assert state(project, "air-mini") == "awaiting"
+
+
+def test_reject_and_withdraw(project: Path) -> None:
+    submit(project, "air-mini", "chen-officer")
+    reject(project, "air-mini", "li-press", "单位写错了 / wrong unit")
+    assert state(project, "air-mini") == "rejected"
+    with pytest.raises(WorkflowError, match="was rejected"):
+        approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
+    submit(project, "air-mini", "chen-officer")  # resubmitted after discussion
+    approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
+    approve(project, "air-mini", "li-press", key(project, "li-press"))
+    with pytest.raises(WorkflowError, match="only the press office"):
+        withdraw(project, "air-mini", "wang-reviewer", "x")
+    withdraw(project, "air-mini", "li-press", "发现仪器故障 / instrument fault found")
+    assert state(project, "air-mini") == "withdrawn"
+
+
+def test_new_version_of_published_item_needs_a_note(project: Path) -> None:
+    submit(project, "air-mini", "chen-officer")
+    approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
+    approve(project, "air-mini", "li-press", key(project, "li-press"))
+    meta = project / "content/datasets/air-mini/dataset.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("两个站点两天", "两个站点连续两天"), encoding="utf-8")
+    submit(project, "air-mini", "chen-officer")
+    with pytest.raises(WorkflowError, match="--note"):
+        approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
+    approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"), note="更正说明文字")
+    approve(project, "air-mini", "li-press", key(project, "li-press"), note="同意更正")
+    [s] = [s for s in item_states(project)[0] if s.item == "air-mini"]
+    assert [v.number for v in s.versions] == [1, 2]
+    assert s.versions[1].reason == "correction" and "更正说明文字" in s.versions[1].note
+
+
+def test_cli_workflow_status_and_audit(project: Path) -> None:
+    assert cli(project, "submit", "air-mini", "--as", "chen-officer").returncode == 0
+    refused = cli(project, "approve", "air-mini", "--as", "chen-officer")
+    assert refused.returncode == 2 and "no private key" in refused.stderr
+    ok = cli(project, "approve", "air-mini", "--as", "wang-reviewer")
+    assert ok.returncode == 0, ok.stderr
+    assert "reviewer:sthjj" in ok.stdout
+    status = cli(project, "status", "--format", "json")
+    assert status.returncode == 0
+    import json
+
+    items = {s["item"]: s for s in json.loads(status.stdout)}
+    assert items["air-mini"]["state"] == "awaiting" and items["air-mini"]["roles_done"] == ["reviewer:sthjj"]
+    assert "待审批" in cli(project, "status").stdout
+    log = cli(project, "audit", "log", "air-mini")
+    assert "submission" in log.stdout and "approval" in log.stdout
+    assert cli(project, "audit", "verify").returncode == 0
+    # tamper with the stored entry: verify names it and exits 1
+    db = sqlite3.connect(project / "var/audit.sqlite")
+    row = db.execute("SELECT canonical FROM entries WHERE seq = 1").fetchone()[0]
+    db.execute("UPDATE entries SET canonical = ? WHERE seq = 1", (bytes(row).replace(b"wang", b"wong"),))
+    db.commit()
+    db.close()
+    broken = cli(project, "audit", "verify", "--format", "json")
+    assert broken.returncode == 1
+    assert json.loads(broken.stdout)["first_bad_seq"] == 1
+
+
+def _approve_in_process(args: tuple[str, str, str]) -> str:
+    root, item, user = args
+    from publisher.workflow import approve as approve_item
+
+    approve_item(Path(root), item, user, keys.load_private_key(Path(root) / "var/keys" / f"{user}.key", None))
+    return user
+
+
+def test_parallel_approvers_lose_nothing(project: Path) -> None:
+    submit(project, "air-mini", "chen-officer")
+    submit(project, "air-2025-01", "chen-officer")
+    jobs = [(str(project), "air-mini", "wang-reviewer"), (str(project), "air-mini", "li-press"),
+            (str(project), "air-2025-01", "wang-reviewer"), (str(project), "air-2025-01", "li-press")]
+    with ProcessPoolExecutor(max_workers=4) as pool:
+        assert sorted(pool.map(_approve_in_process, jobs)) == sorted(u for _, _, u in jobs)
+    with open_log(project) as log:
+        entries = log.entries()
+    assert [e.seq for e in entries] == list(range(6))
+    assert state(project, "air-mini") == "approved" and state(project, "air-2025-01") == "approved"
