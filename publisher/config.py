@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .content import CATEGORIES, Text
-from .report import Finding, error, warning
+from .report import Finding, error, info, warning
 from .yamlio import read_yaml
 
 RULES_FILE = "release_rules.yaml"
@@ -136,6 +136,7 @@ class ValidityRule:
     min_values_february: int | None
     severity: str
     clause: str
+    time_label: str = "end"  # an hourly value is labelled by the end (01:00 = 00:00-01:00) or start of its hour
 
 
 @dataclass
@@ -151,6 +152,7 @@ class Screen:
 class Privacy:
     sensitive_columns: str = "drop"  # drop | block
     banned_terms: list[str] = field(default_factory=list)
+    allowed_contacts: list[str] = field(default_factory=list)  # public e-mails/numbers, never flagged
 
 
 @dataclass
@@ -230,7 +232,8 @@ DEFAULTS: dict[str, Any] = {
         "ecology": {"publishers": ["lyj"]},
         "groundwater": {"publishers": ["zrzyj"]},
         "meteorology": {"publishers": ["qxj"]},
-        "pollution_source": {"publisher_levels": ["county", "enterprise"], "row_area_column": "area_code",
+        "pollution_source": {"publishers": ["sthjj"], "publisher_levels": ["county", "enterprise"],
+                             "row_area_column": "area_code",
                              "row_credit_code_column": "credit_code"},
     },
     "approvals": {"default": [REVIEWER_OF_DEPARTMENT, PRESS_OFFICE]},
@@ -254,7 +257,8 @@ DEFAULTS: dict[str, Any] = {
         "flatline": {"min_run": 12, "severity": "warning"},
         "spike": {"robust_z": 12, "min_jump": 0, "severity": "warning"},
         "gap": {"max_hours": 72, "severity": "warning"},
-        "permit_clustering": {"band": [0.9, 1.0], "max_share": 0.6, "min_values": 20, "severity": "warning"},
+        "permit_clustering": {"band": [0.9, 1.0], "max_share": 0.6, "min_values": 20, "value_column": "value",
+                              "parameter_column": "parameter", "severity": "warning"},
     },
     "privacy": {"sensitive_columns": "drop", "banned_terms": []},
     "files": {"max_field_chars": 10_000},
@@ -268,13 +272,15 @@ DEPARTMENT_KEYS = ("name", "level", "area", "kind", "parent", "credit_code")
 APPROVER_KEYS = ("name", "roles", "department", "public_key")
 PERMISSION_KEYS = ("publishers", "publisher_levels", "row_area_column", "row_credit_code_column")
 PARAMETER_KEYS = ("name", "units", "range")
-VALIDITY_KEYS = ("period", "categories", "parameters", "min_values", "min_values_february", "severity", "clause")
+VALIDITY_KEYS = ("period", "categories", "parameters", "min_values", "min_values_february", "severity", "clause",
+                 "time_label")
 SCREEN_KEYS = {
     "flatline": ("min_run", "severity"),
     "spike": ("robust_z", "min_jump", "severity"),
     "gap": ("max_hours", "severity"),
-    "permit_clustering": ("band", "max_share", "min_values", "severity"),
+    "permit_clustering": ("band", "max_share", "min_values", "value_column", "parameter_column", "severity"),
 }
+OPTIONAL_SCREEN_KEYS = ("min_jump", "value_column", "parameter_column")
 
 
 class _Schema:
@@ -396,6 +402,8 @@ def load_rules(root: Path) -> Rules:
     data, findings = read_yaml(path, Path(root))
     # read_yaml names the file relative to root; keep the one name users know.
     findings = [_rename(f) for f in findings]
+    if data is None and findings:  # unreadable: the schema would only repeat "missing" for every key
+        raise ConfigError(findings)
     if data is not None and not isinstance(data, dict):
         findings.append(error("rules-invalid", "规则文件必须是键值映射", "the rules file must be a mapping", file=RULES_FILE))
         data = None
@@ -438,11 +446,12 @@ def parse_rules(data: dict[str, Any], findings: list[Finding], path: Path = Path
     validity = _validity(s, data, parameters)
     quality = _quality(s, data)
     privacy_raw = s.mapping(data.get("privacy", DEFAULTS["privacy"]), "privacy")
-    s.unknown(privacy_raw, ("sensitive_columns", "banned_terms"), "privacy")
+    s.unknown(privacy_raw, ("sensitive_columns", "banned_terms", "allowed_contacts"), "privacy")
     privacy = Privacy(
         sensitive_columns=s.choice(privacy_raw.get("sensitive_columns"), SENSITIVE_MODES,
                                    "privacy.sensitive_columns", "drop"),
         banned_terms=s.strings(privacy_raw.get("banned_terms"), "privacy.banned_terms"),
+        allowed_contacts=s.strings(privacy_raw.get("allowed_contacts"), "privacy.allowed_contacts"),
     )
     files = s.mapping(data.get("files", DEFAULTS["files"]), "files")
     s.unknown(files, ("max_field_chars",), "files")
@@ -613,7 +622,7 @@ def _permissions(s: _Schema, data: dict, departments: dict[str, Department]) -> 
     if explicit:
         for category in CATEGORIES:
             if category not in permissions and category not in raw:
-                s.findings.append(warning(
+                s.findings.append(info(
                     "rules-category-unpublishable", f"没有为类别 '{category}' 指定发布部门，任何部门都不能发布它",
                     f"no publisher is given for category '{category}'; nobody may publish it",
                     file=RULES_FILE, key=f"permissions.{category}"))
@@ -683,7 +692,8 @@ def _parameters(s: _Schema, data: dict, units: list[str]) -> dict[str, Parameter
                 lo, hi = rng
                 if lo is not None and hi is not None and lo > hi:
                     s.bad(f"{key}.range", f"最小值 {lo} 大于最大值 {hi}", f"minimum {lo} is above maximum {hi}")
-        parameters[str(pid)] = Parameter(id=str(pid), name=s.text(p.get("name"), f"{key}.name") or Text(str(pid)),
+        name = s.text(p.get("name"), f"{key}.name")
+        parameters[str(pid)] = Parameter(id=str(pid), name=name if name.zh else Text(str(pid)),
                                          units=p_units, minimum=lo, maximum=hi)
     return parameters
 
@@ -721,6 +731,7 @@ def _validity(s: _Schema, data: dict, parameters: dict[str, Parameter]) -> list[
             parameters=params, min_values=int(min_values or 1), min_values_february=int(feb) if feb else None,
             severity=s.choice(v.get("severity"), SEVERITIES, f"{key}.severity", "warning"),
             clause=str(v.get("clause") or ""),
+            time_label=s.choice(v.get("time_label"), ("end", "start"), f"{key}.time_label", "end"),
         ))
     return out
 
@@ -740,7 +751,13 @@ def _quality(s: _Schema, data: dict) -> dict[str, Screen]:
             if opt == "severity":
                 continue
             if opt not in q:
-                s.bad(f"{key}.{opt}", f"缺少 '{opt}'", f"'{opt}' is missing")
+                if opt not in OPTIONAL_SCREEN_KEYS:
+                    s.bad(f"{key}.{opt}", f"缺少 '{opt}'", f"'{opt}' is missing")
+                continue
+            if opt in ("value_column", "parameter_column"):
+                column = _opt_str(s, q[opt], f"{key}.{opt}")
+                if column:
+                    opts[opt] = column
                 continue
             if opt == "band":
                 band = q[opt]

@@ -1,0 +1,113 @@
+"""``publisher check``: the one function that says what is wrong with the content.
+
+:func:`check_items` is what the command line, the build and the approval workflow call. It loads
+the rules (a broken rules file raises :class:`~publisher.config.ConfigError`), loads the
+content, runs every rule family of :mod:`publisher.rules` over every item (or the ones named)
+and returns the findings in one :class:`~publisher.report.Report`. A finding never stops the
+check; repeated findings are capped per rule and file (``report.max_findings_per_rule``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from .config import Rules, load_rules
+from .content import Content, Dataset, Resource, load_content
+from .csvread import read_csv
+from .report import Finding, Report
+from .rules import FAMILIES
+from .rules.base import TIMESTAMP, Emitter, ItemContext, ResourceData
+
+
+class UnknownItemError(LookupError):
+    """``check_items`` was asked for items that do not exist."""
+
+    def __init__(self, items: list[str]) -> None:
+        self.items = items
+        super().__init__(", ".join(items))
+
+
+@dataclass
+class CheckResult:
+    """What one check run found: the rules and content it read, and the report."""
+
+    root: Path
+    rules: Rules
+    content: Content
+    report: Report
+    items: list[str] = field(default_factory=list)  # the items checked, in order
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+    def findings_for(self, item: str) -> list[Finding]:
+        return self.report.for_item(item)
+
+
+def check_items(root: Path, items: list[str] | None = None) -> CheckResult:
+    """Check the items named (all when ``items`` is empty or None) of the project at ``root``.
+
+    Raises :class:`ConfigError` for a broken rules file and :class:`UnknownItemError` for an
+    item id that is not in ``content/``; every other problem is a finding in the report.
+    """
+    root = Path(root).resolve()
+    rules = load_rules(root)
+    content = load_content(root)
+    selected = list(dict.fromkeys(items or []))
+    unknown = [i for i in selected if content.item(i) is None]
+    if unknown:
+        raise UnknownItemError(unknown)
+    wanted = set(selected) if selected else None
+    report = Report(list(rules.findings))
+    report.extend(f for f in content.findings if wanted is None or f.item is None or f.item in wanted)
+    report.extend(run_rules(rules, content, selected or None))
+    checked = selected or [i.id for i in content.items()]
+    return CheckResult(root, rules, content, report, checked)
+
+
+def run_rules(rules: Rules, content: Content, items: Iterable[str] | None = None) -> list[Finding]:
+    """Every rule family over the content (loading findings are not repeated here)."""
+    wanted = set(items) if items is not None else None
+    out = Emitter(rules.max_findings_per_rule)
+    if wanted is None:
+        for family in FAMILIES:
+            if hasattr(family, "check_project"):
+                out.extend(family.check_project(rules, content))
+    for item in content.items():
+        if wanted is not None and item.id not in wanted:
+            continue
+        ctx = ItemContext(rules, content, item, out)
+        for family in FAMILIES:
+            if hasattr(family, "check_item"):
+                out.extend(family.check_item(ctx) or [])
+        if isinstance(item, Dataset):
+            for resource in item.resources:
+                if resource.path.is_file():
+                    check_resource(ctx, resource)
+    return out.result()
+
+
+def check_resource(ctx: ItemContext, resource: Resource) -> None:
+    """Read one data file and run the families that look at rows."""
+    types: dict[str, pa.DataType] = {}
+    for f in resource.fields:
+        if f.type == "number":
+            types[f.name] = pa.float64()
+        elif f.type == "integer":
+            types[f.name] = pa.int64()
+        elif f.type == "datetime":
+            types[f.name] = TIMESTAMP
+    table = read_csv(resource.path, ctx.content.root, item=ctx.item_id, types=types,
+                     missing_values=resource.missing_values, max_field_chars=ctx.rules.max_field_chars)
+    ctx.out.extend(table.findings)
+    if not table.readable:
+        return
+    data = ResourceData(resource, table, timezone=ctx.rules.site.timezone)
+    for family in FAMILIES:
+        if hasattr(family, "check_resource"):
+            ctx.out.extend(family.check_resource(ctx, data) or [])

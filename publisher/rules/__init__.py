@@ -1,0 +1,27 @@
+"""The release rules, one module per family (see ``docs/rules.md`` for every rule id).
+
+=============== ================================================================================
+family          what it checks
+=============== ================================================================================
+permissions     who may publish what; rows inside the submitter's area; credit codes;
+                classification; embargo
+schema          columns present, known and unique; units; types of text, dates and times;
+                registry references; primary keys; required, unique, enum and pattern constraints
+values          strict number syntax, physical plausibility, numeric constraints, sentinel values
+validity        data capture before aggregation (GB 3095-2012 Table 4, HJ 663-2013)
+privacy         personal data, spreadsheet formula triggers, invisible characters, banned terms,
+                sensitive columns
+quality         flat-lined series, spikes, long gaps, values clustered under a permit limit
+=============== ================================================================================
+
+The order matters: ``schema`` and ``values`` type the columns the later families read.
+"""
+
+from __future__ import annotations
+
+from . import permissions, privacy, quality, schema, validity, values
+
+FAMILIES = (permissions, schema, values, validity, privacy, quality)
+FAMILY_NAMES = tuple(m.__name__.rsplit(".", 1)[-1] for m in FAMILIES)
+
+__all__ = ["FAMILIES", "FAMILY_NAMES"]

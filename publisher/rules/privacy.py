@@ -1,0 +1,182 @@
+"""Privacy and safety: nothing personal, nothing executable, nothing hidden in what is published.
+
+Checked in every text cell of every data file, in ``dataset.yaml`` and in bulletins (Chinese and
+English): resident identity card numbers (18 digits whose GB 11643-1999 check digit is right
+and whose birth date is a date), mainland mobile numbers, e-mail addresses, invisible or
+bidirectional-override characters, and the banned terms of the rules. In data files only (never
+numeric columns, never Markdown): cells that a spreadsheet would run as a formula.
+
+Example: bulletin ``notice-sampling-2025-12`` gives a staff member's mobile number on line 14::
+
+    content/bulletins/notice-sampling-2025-12.md:14: error [personal-phone-number]
+      含有手机号码 139****5678：个人联系方式不得公开，请改用单位电话
+
+Rules: ``personal-id-number``, ``personal-phone-number``, ``personal-email``,
+``formula-trigger``, ``invisible-character``, ``banned-term``, ``sensitive-column-dropped``,
+``sensitive-column-blocks``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..report import Finding, Severity, error, info
+from ..yamlio import relpath
+from .base import ItemContext, ResourceData
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[0-9Xx])(?![0-9A-Za-z])")
+MOBILE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?(1[3-9][0-9](?:[- ]?[0-9]{4}){2})(?![0-9])")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# RE2 (Arrow) pre-filter: a cell can only be a finding if it matches this; Python checks the rest.
+PREFILTER = (r"[0-9]{11}|[0-9]{3}[- ][0-9]{4}[- ][0-9]{4}|@|^[=+\-@\t\r＝＋－＠]"
+             r"|[\x{200B}-\x{200F}\x{202A}-\x{202E}\x{2066}-\x{2069}\x{FEFF}]")
+
+
+def id_number_valid(number: str) -> bool:
+    """GB 11643-1999: the check character of an 18-digit citizen identity number, and its birth date."""
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    if not 1900 <= born.year <= 2100:
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS))
+    return ID_CHECK[total % 11] == number[17].upper()
+
+
+def _mask(text: str) -> str:
+    return text[:3] + "*" * max(len(text) - 7, 4) + text[-4:] if len(text) > 7 else "****"
+
+
+def scan_text(text: str, banned: list[str], allowed: set[str]) -> Iterator[tuple[str, str, str]]:
+    """(rule, zh, en) for every problem in one piece of text (a cell or a line)."""
+    for m in ID_NUMBER.finditer(text):
+        if id_number_valid(m.group(1)) and m.group(1) not in allowed:
+            shown = _mask(m.group(1))
+            yield ("personal-id-number", f"含有居民身份证号码 {shown}：个人信息不得公开",
+                   f"contains a resident identity card number {shown}: personal data must not be published")
+    for m in MOBILE.finditer(text):
+        digits = re.sub(r"[^0-9]", "", m.group(1))
+        if m.group(0) in allowed or m.group(1) in allowed or digits in allowed:
+            continue
+        shown = _mask(digits)
+        yield ("personal-phone-number", f"含有手机号码 {shown}：个人联系方式不得公开，请改用单位电话",
+               f"contains a mobile number {shown}: personal contact details must not be published; "
+               "give the office's number instead")
+    for m in EMAIL.finditer(text):
+        if m.group(0).lower() in allowed:
+            continue
+        yield ("personal-email", f"含有电子邮箱 {m.group(0)}：如非单位公开邮箱请删除（公开邮箱列入 privacy.allowed_contacts）",
+               f"contains the e-mail address {m.group(0)}: remove it unless it is the office's public "
+               "address (list those in privacy.allowed_contacts)")
+    m = INVISIBLE.search(text)
+    if m:
+        code = f"U+{ord(m.group(0)):04X}"
+        yield ("invisible-character", f"含有不可见或改变文字方向的字符 {code}：它可能隐藏或颠倒内容，请删除",
+               f"contains the invisible or direction-changing character {code}, which can hide or reverse "
+               "text; remove it")
+    for term in banned:
+        if term in text:
+            yield ("banned-term", f"含有禁用词「{term}」（见 release_rules.yaml 的 privacy.banned_terms）",
+                   f"contains the banned term '{term}' (see privacy.banned_terms in release_rules.yaml)")
+
+
+def _formula(text: str) -> tuple[str, str, str] | None:
+    if text.startswith(FORMULA_START):
+        return ("formula-trigger",
+                f"单元格以「{text[0]!r}」开头，电子表格会把它当作公式执行：请删去该字符或在前面加单引号说明",
+                f"the cell starts with {text[0]!r}, which a spreadsheet runs as a formula; remove the character")
+    return None
+
+
+def check_item(ctx: ItemContext) -> list:
+    """Scan the item's own text files line by line; note sensitive columns."""
+    rules = ctx.rules
+    out: list[Finding] = []
+    banned = rules.privacy.banned_terms
+    allowed = {c.lower() for c in rules.privacy.allowed_contacts} | set(rules.privacy.allowed_contacts)
+    files: list[Path] = []
+    if ctx.bulletin is not None:
+        files = ctx.bulletin.files()
+    elif ctx.dataset is not None:
+        files = [ctx.dataset.folder / "dataset.yaml"]
+        for i, res in enumerate(ctx.dataset.resources):
+            for j, f in enumerate(res.fields):
+                if not f.sensitive:
+                    continue
+                where = {"item": ctx.item_id, "file": ctx.meta_file, "column": f.name,
+                         "key": f"resources[{i}].schema.fields[{j}].sensitive"}
+                if rules.privacy.sensitive_columns == "block":
+                    out.append(error("sensitive-column-blocks",
+                                     f"列 '{f.name}' 标为敏感（sensitive），按规则（privacy.sensitive_columns: block）不能发布：请从文件中删除该列",
+                                     f"the column '{f.name}' is marked sensitive and the rules "
+                                     "(privacy.sensitive_columns: block) forbid releasing it: remove it from the file",
+                                     **where))
+                else:
+                    out.append(info("sensitive-column-dropped",
+                                    f"列 '{f.name}' 标为敏感（sensitive），公开的文件和页面中会删去该列",
+                                    f"the column '{f.name}' is marked sensitive and is dropped from everything public",
+                                    **where))
+    for path in files:
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue  # the loader has reported it
+        rel = relpath(path, ctx.content.root)
+        for number, line in enumerate(text.splitlines(), start=1):
+            for rule, zh, en in scan_text(line, banned, allowed):
+                out.append(error(rule, zh, en, item=ctx.item_id, file=rel, row=number))
+    return out
+
+
+def check_resource(ctx: ItemContext, data: ResourceData) -> list:
+    """Every text column, by its distinct values: RE2 pre-filter, then exact checks in Python."""
+    rules = ctx.rules
+    banned = rules.privacy.banned_terms
+    allowed = {c.lower() for c in rules.privacy.allowed_contacts} | set(rules.privacy.allowed_contacts)
+    prefilter = PREFILTER + "".join("|" + _re2_literal(t) for t in banned)
+    sensitive = {f.name for f in data.resource.fields if f.sensitive}
+    for name in data.text_columns():
+        if name in sensitive:
+            continue  # dropped from public output, or blocking the release already
+        col = data.raw(name)
+        if col is None or not pa.types.is_string(col.type):
+            continue
+        distinct = pc.unique(col)
+        hits = pc.match_substring_regex(distinct, prefilter).fill_null(False)
+        candidates = pc.filter(distinct, hits).to_pylist()
+        if not candidates:
+            continue
+        by_rule: dict[str, dict[str, tuple[str, str]]] = {}
+        for value in candidates:
+            problems = list(scan_text(value, banned, allowed))
+            formula = _formula(value)
+            if formula:
+                problems.append(formula)
+            for rule, zh, en in problems:
+                by_rule.setdefault(rule, {}).setdefault(value, (zh, en))
+        for rule, messages in by_rule.items():
+            mask = pc.is_in(col, value_set=pa.array(list(messages), pa.string())).fill_null(False)
+            rows = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+            ctx.out.rows(rule, Severity.ERROR, rows,
+                         lambda r, m=messages, c=col: m[c[r].as_py()][0],
+                         lambda r, m=messages, c=col: m[c[r].as_py()][1],
+                         table=data.table, item=ctx.item_id, column=name)
+    return []
+
+
+def _re2_literal(term: str) -> str:
+    return "".join("\\" + ch if ch in r"\.^$|?*+()[]{}" else ch for ch in term)

@@ -1,0 +1,93 @@
+"""release_rules.yaml: validated against its schema, every problem named by its dotted key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from publisher.config import ConfigError, area_contains, load_rules
+
+HOSTILE = Path(__file__).parent / "hostile" / "yaml"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load(tmp_path: Path, name: str):
+    shutil.copy(HOSTILE / name, tmp_path / "release_rules.yaml")
+    with pytest.raises(ConfigError) as caught:
+        load_rules(tmp_path)
+    return caught.value.findings
+
+
+def test_the_worked_example_loads_cleanly():
+    rules = load_rules(ROOT)
+    assert [f.line() for f in rules.findings if f.severity.value != "info"] == []
+    assert rules.site.city_code == "990100"
+    assert rules.departments["ent-hongda-power"].credit_code == "91990121MA1234J68F"
+    assert rules.permissions["ecology"].publishers == ["lyj"]
+    assert rules.parameters["pm25"].units == ["μg/m³"]
+    assert {v.period for v in rules.validity} == {"day", "month", "year"}
+    assert rules.privacy.sensitive_columns in ("drop", "block")
+
+
+def test_a_minimal_rules_file_takes_the_defaults(tmp_path):
+    (tmp_path / "release_rules.yaml").write_text(
+        "site: {name: 门户}\ndepartments:\n  sthjj: {name: 局, level: city, area: \"990100\"}\n", encoding="utf-8")
+    rules = load_rules(tmp_path)
+    assert rules.may_publish("sthjj", "air_quality")
+    assert rules.approvals == {"default": ["reviewer-of-department", "press-office"]}
+    assert "dB(A)" in rules.units and rules.max_findings_per_rule == 20
+
+
+def test_every_bad_key_is_named_and_the_run_aborts_once(tmp_path):
+    findings = load(tmp_path, "bad-schema.yaml")
+    by_key = {(f.rule, f.key) for f in findings}
+    expected = {
+        ("rules-key-unknown", "colour"),
+        ("rules-invalid", "departments.ent-x.credit_code"),
+        ("rules-invalid", "approvers.a1.roles[0]"),
+        ("rules-invalid", "permissions.air_quality.publishers[1]"),
+        ("rules-invalid", "permissions.air_quality.publishers[2]"),
+        ("rules-invalid", "permissions.pollution_source.publisher_levels[1]"),
+        ("rules-invalid", "permissions.weather"),
+        ("rules-invalid", "approvals.default[1]"),
+        ("rules-invalid", "parameters.pm25.units[0]"),
+        ("rules-invalid", "parameters.pm25.range"),
+        ("rules-invalid", "validity.daily.period"),
+        ("rules-invalid", "validity.daily.min_values"),
+        ("rules-invalid", "validity.daily.clause"),
+        ("rules-key-unknown", "quality.spikes"),
+        ("rules-invalid", "quality.flatline.min_run"),
+        ("rules-invalid", "privacy.sensitive_columns"),
+    }
+    assert expected <= by_key, sorted(expected - by_key)
+    unknown_dept = next(f for f in findings if f.key == "permissions.air_quality.publishers[2]")
+    assert unknown_dept.file == "release_rules.yaml"
+    assert "release_rules.yaml, permissions.air_quality.publishers[2]" in unknown_dept.line()
+    assert "unknown department 'xx'" in unknown_dept.message_en
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("alias-bomb.yaml", [("yaml-invalid", 5)]),
+    ("python-tag.yaml", [("yaml-invalid", 4)]),
+    ("duplicate-key.yaml", [("yaml-duplicate-key", 5)]),
+    ("ambiguous-values.yaml", [("yaml-ambiguous-value", 4), ("yaml-ambiguous-value", 6),
+                               ("yaml-ambiguous-value", 8)]),
+])
+def test_hostile_yaml(tmp_path, name, expected):
+    findings = load(tmp_path, name)
+    got = sorted((f.rule, f.row) for f in findings if f.rule.startswith("yaml-"))
+    assert got == expected
+    assert all(f.file == "release_rules.yaml" for f in findings)
+
+
+def test_missing_rules_file(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_rules(tmp_path)
+    assert caught.value.findings[0].rule == "rules-file-missing"
+
+
+def test_area_contains():
+    assert area_contains("990100", "990121") and area_contains("990121", "990121")
+    assert not area_contains("990121", "990122") and not area_contains("990100", "980121")
