@@ -62,12 +62,20 @@ def check_items(root: Path, items: list[str] | None = None) -> CheckResult:
     unknown = [i for i in selected if content.item(i) is None]
     if unknown:
         raise UnknownItemError(unknown)
-    wanted = set(selected) if selected else None
-    report = Report(list(rules.findings))
-    report.extend(f for f in content.findings if wanted is None or f.item is None or f.item in wanted)
-    report.extend(run_rules(rules, content, selected or None))
+    report = check_content(rules, content, selected or None)
     checked = selected or [i.id for i in content.items()]
     return CheckResult(root, rules, content, report, checked)
+
+
+def check_content(rules: Rules, content: Content, items: Iterable[str] | None = None) -> Report:
+    """Every finding about the content (or the ``items`` named): the rules file's warnings, the
+    loading findings and the release rules' findings. The build and the workflow ask this too."""
+    selected = list(items) if items is not None else None
+    wanted = set(selected) if selected is not None else None
+    report = Report(list(rules.findings))
+    report.extend(f for f in content.findings if wanted is None or f.item is None or f.item in wanted)
+    report.extend(run_rules(rules, content, selected))
+    return report
 
 
 def run_rules(rules: Rules, content: Content, items: Iterable[str] | None = None) -> list[Finding]:

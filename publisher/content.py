@@ -46,7 +46,7 @@ DATA_STATUSES: dict[str, tuple[str, str]] = {
     "verified": ("已审核数据", "Verified"),
 }
 FIELD_TYPES = ("string", "integer", "number", "date", "datetime", "boolean")
-CHART_KINDS = ("timeseries", "bar", "heatmap", "limits")
+CHART_KINDS = ("timeseries", "bar", "heatmap", "limits", "aqi-calendar", "aqi-levels", "water-class")  # see charts.py
 AGGREGATES = ("none", "daily-mean", "monthly-mean")
 
 DATASET_REQUIRED = (

@@ -1,7 +1,8 @@
 """The build: one linear function of named stages, nothing written before all is decided.
 
-load config → load content → check → decide releasable → derive (charts) → render (Pelican)
-→ export (downloads, plotly.js) → verify → swap in atomically.
+load config → load content → check → decide releasable → derive (charts, indicators) → render
+(Pelican) → export (downloads, plotly.js, feeds, sitemap) → search index (Pagefind) → verify →
+swap in atomically.
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ from pathlib import Path
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
+from .check import check_content
 from .charts import RenderedChart, build_chart, dataset_frames, plotly_js, registry_names
+from .feeds import ReleaseEntry, release_entries, write_feeds, write_sitemap
 from .config import Rules, load_rules
 from .content import CATEGORIES, DATA_STATUSES, FREQUENCIES, Bulletin, Content, Dataset, load_content
+from .opendata import (DatasetVersion, Download, export_open_data, plan_open_data, reason_name,
+                       releasable_versions, schema_org_dataset, script_json)
 from .release import Release, decide_release
 from .report import Report
 
@@ -35,17 +40,6 @@ PLOTLY_PATH = "theme/js/plotly.min.js"
 
 class BuildError(Exception):
     """The build failed; the previous site is untouched."""
-
-
-@dataclass
-class Download:
-    """One published file of a dataset."""
-
-    name: str
-    url: str  # site-relative path
-    bytes: int
-    sha256: str
-    title: dict[str, str]
 
 
 @dataclass
@@ -67,6 +61,9 @@ class SiteModel:
     charts: dict[tuple[str, str], RenderedChart] = field(default_factory=dict)
     downloads: dict[str, list[Download]] = field(default_factory=dict)
     names: dict[str, dict[str, str]] = field(default_factory=dict)
+    versions: dict[str, list[DatasetVersion]] = field(default_factory=dict)  # published, oldest first
+    latest_aqi: list[Any] = field(default_factory=list)  # indicators.StationAqi, one per station
+    search: bool = False  # a Pagefind index is written (the search page then loads its UI)
 
     # -- helpers for templates ---------------------------------------------------------------
 
@@ -85,6 +82,13 @@ class SiteModel:
         zh, en = DATA_STATUSES.get(status, (status, status))
         return en if lang == "en" else zh
 
+    def version_reason(self, reason: str, lang: str) -> str:
+        return reason_name(reason, lang)
+
+    def structured_data(self, dataset_id: str, lang: str) -> str:
+        """schema.org ``Dataset`` JSON-LD for the dataset page, safe inside a script element."""
+        return script_json(schema_org_dataset(self, self.release.datasets[dataset_id], lang))
+
     def department_name(self, dept: str, lang: str) -> str:
         return self.rules.department_name(dept, lang)
 
@@ -98,6 +102,45 @@ class SiteModel:
         items = sorted(self.release.datasets.values(), key=lambda d: (d.category, d.id))
         return [d for d in items if category is None or d.category == category]
 
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.rules.site.timezone)
+
+    def releases(self) -> list[ReleaseEntry]:
+        """The release log: every released item with its release time, newest first."""
+        return release_entries(self, self.tz)
+
+    def scheduled(self) -> list[dict[str, Any]]:
+        """Upcoming releases for the calendar: title and time only, never the item's id."""
+        items = []
+        for item_id, at in self.release.scheduled.items():
+            item = self.content.item(item_id)
+            if item is not None:
+                items.append({"title": item.title, "at": at.astimezone(self.tz), "kind": item.kind,
+                              "sort": (at, item.title.get("zh"))})
+        return sorted(items, key=lambda e: e["sort"])
+
+    def next_release(self, ds: Dataset) -> Any:
+        """The dataset's next scheduled update (date), if any."""
+        return ds.next_update
+
+    def departments(self) -> list[str]:
+        return sorted({d.department for d in self.release.datasets.values()})
+
+    def areas(self) -> list[tuple[str, str]]:
+        """(code, name) of the areas the released datasets cover."""
+        return sorted({(str(d.area.get("code", "")), str(d.area.get("name", ""))) for d in self.release.datasets.values()})
+
+    def area_name(self, code: str, lang: str) -> str:
+        for a in self.content.registry.get("areas") or []:
+            if isinstance(a, dict) and str(a.get("code")) == str(code):
+                return str(a.get("name_en") if lang == "en" and a.get("name_en") else a.get("name"))
+        return code
+
+    def frequencies(self) -> list[str]:
+        used = {d.update_frequency for d in self.release.datasets.values()}
+        return [f for f in FREQUENCIES if f in used]
+
     def pages(self, articles: list[Any]) -> Iterable[Page]:
         """Every page of the portal in both languages (bulletin articles come from Pelican)."""
         zh_articles = sorted((a for a in articles if a.lang == "zh"), key=lambda a: a.date, reverse=True)
@@ -108,7 +151,12 @@ class SiteModel:
             common = {"lang": lang, "prefix": prefix.rstrip("/"), "bulletins": zh_articles,
                       "en_bulletins": en_by_id}
             pages = [("index.html", "home", {}), ("datasets/index.html", "catalogue", {}),
-                     ("bulletins/index.html", "bulletins", {}), ("about.html", "about", {})]
+                     ("bulletins/index.html", "bulletins", {}), ("about.html", "about", {}),
+                     ("licence.html", "licence", {}), ("verify.html", "verify", {}),
+                     ("calendar.html", "calendar", {}), ("releases.html", "releases", {}),
+                     ("search.html", "search", {})]
+            pages += [(f"bulletins/category/{c}/index.html", "bulletins", {"category": c})
+                      for c in self.categories() if any(b.category == c for b in self.release.bulletins.values())]
             pages += [(f"datasets/{ds.id}/index.html", "dataset", {"dataset": ds}) for ds in self.datasets()]
             pages += [(f"topics/{c}/index.html", "topic", {"category": c}) for c in self.categories()]
             if lang == "en":
@@ -139,19 +187,13 @@ class BuildResult:
         )
 
 
-def check_content(root: Path, rules: Rules, content: Content) -> Report:
-    """Every finding about the content: loading findings plus the release rules' findings."""
-    report = Report(list(rules.findings) + list(content.findings))
-    try:
-        from .check import run_rules  # the release rules (see docs/rules.md)
-    except ImportError:  # pragma: no cover - only while the rules package is absent
-        return report
-    report.extend(run_rules(rules, content))
-    return report
+def build_site(root: Path, output: Path | None = None, now: datetime | None = None,
+               versions: dict[str, list[DatasetVersion]] | None = None) -> BuildResult:
+    """Build the portal for the project at ``root`` into ``output`` (default ``root/output``).
 
-
-def build_site(root: Path, output: Path | None = None, now: datetime | None = None) -> BuildResult:
-    """Build the portal for the project at ``root`` into ``output`` (default ``root/output``)."""
+    ``versions`` are the approved versions of each dataset (from the approval workflow); a
+    released dataset without any is published as version 1 of its current content.
+    """
     root = Path(root).resolve()
     output = (Path(output) if output else root / "output").resolve()
     timings: dict[str, float] = {}
@@ -166,7 +208,7 @@ def build_site(root: Path, output: Path | None = None, now: datetime | None = No
     rules = load_rules(root)
     content = load_content(root)
     stage("load")
-    report = check_content(root, rules, content)
+    report = check_content(rules, content)
     stage("check")
     tz = ZoneInfo(rules.site.timezone)
     now = now or datetime.now(tz)
@@ -174,6 +216,8 @@ def build_site(root: Path, output: Path | None = None, now: datetime | None = No
     site = SiteModel(rules=rules, content=content, release=release,
                      names={lang: registry_names(content.registry, lang) for lang in LANGS})
     _derive_charts(site, tz)
+    site.latest_aqi = _derive_indicators(site, tz)
+    site.search = _search_available()
     stage("derive")
 
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -181,11 +225,21 @@ def build_site(root: Path, output: Path | None = None, now: datetime | None = No
     try:
         site_dir = staging / "site"
         _stage_bulletins(release, staging / "content")
-        site.downloads = _plan_downloads(release)
+        site.versions = releasable_versions(release, versions, tz)
+        open_data = plan_open_data(site, staging / "opendata")
+        site.downloads = open_data.downloads
         _run_pelican(root, site, staging / "content", site_dir)
         stage("render")
         _export(site, site_dir)
+        export_open_data(open_data, site_dir)
+        write_feeds(site, site_dir, tz)
+        write_sitemap(site, site_dir)
         stage("export")
+        if site.search:
+            from .search import build_search_index
+
+            build_search_index(site_dir)  # after every page exists, before the swap
+        stage("search")
         pages = _verify(site, site_dir)
         stage("verify")
         _swap_in(site_dir, output)
@@ -210,7 +264,23 @@ def _derive_charts(site: SiteModel, tz: ZoneInfo) -> None:
             if frame is None:
                 continue
             for lang in LANGS:
-                site.charts[(chart.ref, lang)] = build_chart(ds, chart, frame, lang, site.names[lang])
+                site.charts[(chart.ref, lang)] = build_chart(ds, chart, frame, lang, site.names[lang],
+                                                             site.content.registry)
+
+
+def _derive_indicators(site: SiteModel, tz: ZoneInfo) -> list[Any]:
+    """Each station's latest daily AQI from the released air datasets (empty without standards)."""
+    try:
+        from .indicators import latest_station_aqi
+    except ImportError:  # pragma: no cover - only while publisher.standards is absent
+        return []
+    return latest_station_aqi(site.release.datasets.values(), str(tz))
+
+
+def _search_available() -> bool:
+    from .search import pagefind_available
+
+    return pagefind_available()
 
 
 def _stage_bulletins(release: Release, folder: Path) -> None:
@@ -220,19 +290,6 @@ def _stage_bulletins(release: Release, folder: Path) -> None:
     for b in release.bulletins.values():
         for path in b.files():
             shutil.copyfile(path, target / path.name)
-
-
-def _plan_downloads(release: Release) -> dict[str, list[Download]]:
-    plan: dict[str, list[Download]] = {}
-    for ds in release.datasets.values():
-        files = []
-        for r in ds.resources:
-            data = r.path.read_bytes()
-            files.append(Download(name=r.path.name, url=f"data/{ds.id}/{r.path.name}", bytes=len(data),
-                                  sha256=hashlib.sha256(data).hexdigest(),
-                                  title={"zh": r.title.get("zh"), "en": r.title.get("en")}))
-        plan[ds.id] = files
-    return plan
 
 
 def pelican_settings(root: Path, site: SiteModel, content_dir: Path, output_dir: Path) -> dict[str, Any]:
@@ -314,13 +371,7 @@ def _run_pelican(root: Path, site: SiteModel, content_dir: Path, output_dir: Pat
 
 
 def _export(site: SiteModel, site_dir: Path) -> None:
-    """Downloads and the plotly bundle, from the release only."""
-    for ds_id, files in site.downloads.items():
-        ds = site.release.datasets[ds_id]
-        for download, resource in zip(files, ds.resources):
-            target = site_dir / download.url
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(resource.path, target)
+    """The plotly bundle (downloads and catalogues: :func:`publisher.opendata.export_open_data`)."""
     if site.charts:
         js = site_dir / PLOTLY_PATH
         js.parent.mkdir(parents=True, exist_ok=True)

@@ -35,8 +35,9 @@ def test_dataset_page_shows_metadata_dictionary_chart_and_download(built_fixture
     assert 'id="chart-air-mini-pm25-hourly"' in page
     figure = re.search(r'data-target="chart-air-mini-pm25-hourly">(.*?)</script>', page, re.S).group(1)
     assert [t["name"] for t in json.loads(figure)["data"]] == ["东站", "西站"]
-    link = re.search(r'<a href="([^"]+)" download>air_hourly.csv</a>', page).group(1)
+    link = re.search(r'<a href="([^"]+)" download>air-hourly.csv</a>', page).group(1)
     target = (built_fixture / "datasets" / "air-mini" / link).resolve()
+    assert target == (built_fixture / "data/air-mini/1/air-hourly.csv").resolve()  # see docs/opendata.md
     assert target.read_bytes() == (built_fixture.parent / "content/datasets/air-mini/air_hourly.csv").read_bytes()
     assert hashlib.sha256(target.read_bytes()).hexdigest() in page
     assert "theme/js/plotly.min.js" in page and (built_fixture / "theme/js/plotly.min.js").is_file()

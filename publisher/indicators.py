@@ -1,0 +1,95 @@
+"""Headline indicators for the home page, computed from released datasets only.
+
+The home page shows each air station's latest daily AQI (HJ 633) with its level name and colour.
+The AQI comes from ``publisher.standards`` applied to the hourly data of released datasets of
+category ``air_quality`` that have ``station_id``, ``time`` and pollutant columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Iterable
+
+import pandas as pd
+
+from .charts import read_resource
+
+if TYPE_CHECKING:
+    from .content import Dataset
+
+POLLUTANTS = ("so2", "no2", "co", "o3", "pm10", "pm25")
+PRIMARY_NAMES = {"PM2.5": "PM₂.₅", "PM10": "PM₁₀", "SO2": "SO₂", "NO2": "NO₂", "CO": "CO",
+                 "O3_1h": "O₃", "O3_8h": "O₃"}
+
+
+@dataclass(frozen=True)
+class StationAqi:
+    """One station's latest daily AQI."""
+
+    station_id: str
+    day: date
+    aqi: int
+    level: int
+    category: dict[str, str]  # level name, zh and en (优, Excellent …)
+    numeral_zh: str  # 一级 …
+    colour: str  # HJ 633 Annex A colour
+    text_colour: str  # black or white, whichever reads on ``colour``
+    primary: str  # primary pollutant(s), "" when AQI ≤ 50
+    dataset_id: str
+    advice: dict[str, str]
+
+
+def _air_resources(datasets: Iterable[Dataset]):
+    for ds in datasets:
+        if ds.category != "air_quality":
+            continue
+        for r in ds.resources:
+            names = {f.parameter or f.name: f.name for f in r.fields}
+            if {"station_id", "time"} <= {f.name for f in r.fields} and "pm25" in names:
+                yield ds, r, names
+
+
+def _text_colour(hex_colour: str) -> str:
+    """Black or white text, whichever has the higher WCAG contrast on ``hex_colour``."""
+    rgb = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    luminance = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
+
+
+def latest_station_aqi(datasets: Iterable[Dataset], tz: str = "Asia/Shanghai") -> list[StationAqi]:
+    """Each station's most recent daily AQI over the given (released) datasets, by station id.
+
+    A station that appears in several datasets takes the latest day; a day without a valid
+    AQI (too few hours, GB 3095 Table 4) is skipped.
+    """
+    from .standards import aqi_level, daily_aqi_report
+
+    latest: dict[str, StationAqi] = {}
+    for ds, resource, names in _air_resources(sorted(datasets, key=lambda d: d.id)):
+        if not resource.path.is_file():
+            continue
+        frame = read_resource(resource, tz)
+        hourly = pd.DataFrame({"station_id": frame["station_id"].astype(str), "time": frame["time"]})
+        for p in POLLUTANTS:
+            if p in names:
+                hourly[p] = frame[names[p]]
+        report = daily_aqi_report(hourly).dropna(subset=["aqi"])
+        if report.empty:
+            continue
+        last = report.sort_values(["station_id", "date"]).groupby("station_id").tail(1)
+        for row in last.to_dict("records"):
+            current = latest.get(row["station_id"])
+            if current is not None and current.day >= row["date"]:
+                continue
+            level = aqi_level(int(row["aqi"]), row["date"])
+            primary = "" if pd.isna(row["primary_pollutant"]) else str(row["primary_pollutant"])
+            latest[row["station_id"]] = StationAqi(
+                station_id=row["station_id"], day=row["date"], aqi=int(row["aqi"]), level=level.level,
+                category={"zh": level.category_zh, "en": level.category_en}, numeral_zh=level.numeral_zh,
+                colour=level.colour, text_colour=_text_colour(level.colour),
+                primary="、".join(dict.fromkeys(PRIMARY_NAMES.get(p, p) for p in primary.split(";") if p)),
+                dataset_id=ds.id, advice={"zh": level.advice_zh, "en": level.advice_en},
+            )
+    return [latest[k] for k in sorted(latest)]
