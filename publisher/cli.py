@@ -269,6 +269,60 @@ def audit_verify(project: Path, fmt: str) -> None:
     sys.exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
 
 
+@cli.command()
+@click.argument("items", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="报告格式 / Report format: text for people, json for programs.")
+@click.pass_obj
+def check(project: Path, items: tuple[str, ...], fmt: str) -> None:
+    """检查内容是否符合发布规则 / Check ITEMs (default: all) against release_rules.yaml.
+
+    Exit code 0: no errors (warnings must still be acknowledged at approval); 1: errors found;
+    2: the rules file is broken, or an ITEM does not exist.
+    """
+    import json
+
+    from .check import UnknownItemError, check_items
+
+    try:
+        result = check_items(project, list(items))
+    except ConfigError as exc:
+        raise _config_error(exc) from None
+    except UnknownItemError as exc:
+        raise ProjectError(f"没有这些内容 / no such items: {', '.join(exc.items)}") from None
+    report = result.report
+    if fmt == "json":
+        payload = {"ok": report.ok, "counts": report.counts(), "items": result.items,
+                   "findings": [f.to_dict() for f in report]}
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        click.echo(report.to_text(result.items))
+    sys.exit(_exit_for(report))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--site", "site_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="门户网站的文件夹（含 log/） / The portal's folder on disk, holding log/ (default: PROJECT/output).")
+@click.option("--checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="以前保存的检查点 / A checkpoint saved earlier: prove the log only grew since.")
+@click.option("--vkey", default=None, help="可信的日志公钥 / The log's verifier key from a trusted source.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def verify(project: Path, file: Path, site_dir: Path | None, checkpoint: Path | None, vkey: str | None,
+           fmt: str) -> None:
+    """核验下载的文件 / Check a downloaded file against the portal's published audit log."""
+    from .verify import verify_file
+
+    saved = checkpoint.read_text(encoding="utf-8") if checkpoint else None
+    verdict = verify_file(file, site_dir or project / "output", vkey=vkey, saved_checkpoint=saved)
+    if fmt == "json":
+        click.echo(json.dumps(verdict.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo("\n".join(verdict.lines()))
+    sys.exit(EXIT_OK if verdict.ok else EXIT_PROBLEMS)
+
+
 def _exit_for(report: Report) -> int:
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 

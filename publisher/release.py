@@ -33,6 +33,8 @@ class Release:
     bulletins: dict[str, Bulletin] = field(default_factory=dict)
     excluded: dict[str, Exclusion] = field(default_factory=dict)
     scheduled: dict[str, datetime] = field(default_factory=dict)  # item id -> release_at
+    # item id -> {"title": Text, "kind", "time", "reason"}: withdrawn items keep a notice page
+    withdrawn: dict[str, dict] = field(default_factory=dict)
 
     def items(self) -> list[Item]:
         return [*self.datasets.values(), *self.bulletins.values()]

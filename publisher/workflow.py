@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from . import keys
 from .audit import AuditLog, Entry
+from .check import check_content
 from .config import Rules, load_rules
 from .content import Content, Item, load_content
 from .report import Report
@@ -274,13 +275,55 @@ def _history(rules: Rules, item: Item, entries: list[Entry]) -> _History:
     return h
 
 
+def approved_versions(root: Path, rules: Rules, content: Content) -> dict[str, list[Version]]:
+    """Every item's fully approved versions, oldest first, from the log alone (no checks run).
+
+    A version withdrawn since carries ``withdrawn``; the build publishes an item's newest
+    version unless it is withdrawn, from the archived bytes.
+    """
+    with open_log(root) as log:
+        entries = log.entries()
+    by_item: dict[str, list[Entry]] = {}
+    for e in entries:
+        by_item.setdefault(e.item, []).append(e)
+    found = {}
+    for item in content.items():
+        versions = _history(rules, item, by_item.get(item.id, [])).versions
+        if versions:
+            found[item.id] = versions
+    return found
+
+
+def record_publications(root: Path, versions: dict[str, list[Version]], release_at: dict[str, datetime | None],
+                        released: set[str]) -> list[Entry]:
+    """Append a ``publication`` entry for each newly released version (idempotent).
+
+    Its time is when the version became public: its approval, or its embargo's end if later,
+    so rebuilding never changes the log and two builds give the same site.
+    """
+    appended = []
+    with open_log(root) as log:
+        for item_id in sorted(released):
+            latest = versions[item_id][-1]
+            if latest.published_at is not None or latest.withdrawn is not None:
+                continue
+            when = datetime.fromisoformat(latest.approved_at)
+            embargo = release_at.get(item_id)
+            if embargo is not None and embargo > when:
+                when = embargo
+            entry = log.append("publication", "publisher", item_id, version=latest.number, files=latest.files,
+                               details={"digest": latest.digest, "reason": latest.reason},
+                               time=when, signer=log_signer(root))
+            latest.published_at = entry.time
+            appended.append(entry)
+    return appended
+
+
 def item_states(root: Path, now: datetime | None = None) -> tuple[list[ItemState], Report]:
     """Every item's state. Also returns the check report the states were computed from."""
-    from .site import check_content
-
     rules = load_rules(root)
     content = load_content(root)
-    report = check_content(root, rules, content)
+    report = check_content(rules, content)
     now = now or datetime.now(ZoneInfo(rules.site.timezone))
     with open_log(root) as log:
         entries = log.entries()
@@ -342,14 +385,12 @@ class _Context:
 
 
 def _load(root: Path, item_id: str) -> _Context:
-    from .site import check_content
-
     rules = load_rules(root)
     content = load_content(root)
     item = content.item(item_id)
     if item is None:
         raise WorkflowError(f"找不到条目 '{item_id}'", f"no item named '{item_id}'")
-    report = check_content(root, rules, content)
+    report = check_content(rules, content, [item_id])
     return _Context(rules, content, report, item, manifest(content, item))
 
 

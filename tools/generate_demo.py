@@ -366,7 +366,8 @@ BULLETIN_DATES = {
     "notice-sampling-2025-12": "2025-12-01T09:00:00+08:00",
     "emissions-2025": "2026-01-16T10:00:00+08:00",
     "radiation-2025": "2026-01-22T10:00:00+08:00",
-    "noise-2025": "2026-01-28T10:00:00+08:00",
+    # Scheduled: the demo's example of an embargoed release (see content/README.md).
+    "noise-2025": "2026-12-15T10:00:00+08:00",
     "eco-status-2025-summary": "2026-02-12T10:00:00+08:00",
 }
 
@@ -2135,8 +2136,8 @@ def write_noise_bulletin(out: Path, rows: list[list[Any]]) -> None:
 """
     write_bulletin(out, "noise-2025", {
         "title": "2025年示范市声环境质量状况",
-        "date": BULLETIN_DATES["noise-2025"], "department": "sthjj", "category": "noise",
-        "area": CITY_AREA, "classification": "public", "datasets": ["noise-functional-zones-2025"],
+        "date": BULLETIN_DATES["noise-2025"], "release_at": BULLETIN_DATES["noise-2025"],
+        "department": "sthjj", "category": "noise", "area": CITY_AREA, "classification": "public", "datasets": ["noise-functional-zones-2025"],
         "charts": ["noise-functional-zones-2025/ln-vs-limit"],
         "summary": f"2025年全市声环境功能区昼间达标率为{pct(s['day_ok'], s['n'])}，夜间达标率为{pct(s['night_ok'], s['n'])}。",
     }, body)
@@ -2330,6 +2331,18 @@ items are meant to be clean.
 | `datasets/noise-hubin-2025` | `ld`、`ln` 的单位写成 `dB(a)`（应为 `dB(A)`）/ unit typo `dB(a)` | 单位不在允许列表 / unit not allowed |
 | `bulletins/notice-sampling-2025-12` | 正文含手机号码 13812345678 / the text prints a mobile phone number | 个人信息 / personal data |
 | `datasets/air-station-maintenance-log-2025` | `classification: internal`，不得公开 / internal, never public | 不发布 / never released |
+
+## 审批历史 / The approval history
+
+`tools/demo_history.py` 用演示密钥重放一段审批历史（`make portal` 自动运行）：多数条目已发布；
+`bulletins/noise-2025` 定于 2026-12-15 10:00 发布（禁发期示例）；`bulletins/emissions-2025` 待新闻办批准；
+`datasets/self-monitoring-hongda-power-2025-12` 被退回；`datasets/surface-water-2025` 发布后更正为第 2 版。
+The demo keys are derived from public seeds: **demo only, never use them for real releases.**
+
+`tools/demo_history.py` replays an approval history signed with demo keys (`make portal` runs it): most items
+are published; `bulletins/noise-2025` is scheduled for 2026-12-15 10:00 (the embargo example);
+`bulletins/emissions-2025` awaits the press office; `datasets/self-monitoring-hongda-power-2025-12` was
+rejected; `datasets/surface-water-2025` was corrected after publication and is at version 2.
 
 ## 数据中的质量问题 / Quality problems planted in the data
 

@@ -1,0 +1,143 @@
+"""Replay the demo city's approval history, signed with demo keys (DEMO ONLY).
+
+The demo keys are derived from public seeds (SHA-256 of "publisher demo key" and the user id),
+so anyone can recreate them: they prove nothing and must never sign a real release. The history
+is deterministic — the same content gives the same log, byte for byte — so a fresh clone builds
+the same portal every time.
+
+    .venv/bin/python tools/demo_history.py            # replay into var/ unless a log exists
+    .venv/bin/python tools/demo_history.py --force    # start var/ afresh
+    .venv/bin/python tools/demo_history.py --print-keys
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from publisher import keys
+from publisher.workflow import (LOG_FILE, LOG_KEY_FILE, LOG_KEY_NAME, approve, reject, submit, var_dir)
+
+ROOT = Path(__file__).resolve().parent.parent
+TZ = ZoneInfo("Asia/Shanghai")
+START = datetime(2026, 1, 5, 9, 0, tzinfo=TZ)
+
+APPROVERS = ("zhang-min", "li-hua", "zhao-lei", "sun-qiang", "zhou-yun", "wu-fang", "zheng-hao",
+             "wang-jing", "chen-gang", "liu-yang")
+COUNTY_REVIEWERS = {"chengdong": "wu-fang", "chengxi": "zheng-hao", "qinghe": "wang-jing",
+                    "qingshan": "chen-gang", "hubin": "liu-yang"}
+
+# The wrong value that version 1 of surface-water-2025 carried, corrected in version 2.
+WATER_FILE = "datasets/surface-water-2025/surface_water_2025.csv"
+WATER_ROW_PREFIX = "ws-qinghe-up,2025-08-"
+WATER_CORRECTION = "更正：清河上游断面 2025 年 8 月总磷数据录入时小数点错位（误为原值的 10 倍），已按原始记录更正。"
+
+
+def demo_key(user: str) -> Ed25519PrivateKey:
+    """The demo key of ``user``, derived from a public seed. DEMO ONLY."""
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"publisher demo key\n{user}".encode()).digest())
+
+
+class Clock:
+    """Deterministic times: each action 20 minutes after the previous one, office hours only."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def tick(self) -> datetime:
+        self.now += timedelta(minutes=20)
+        if self.now.hour >= 17:
+            self.now = (self.now + timedelta(days=1)).replace(hour=9, minute=0)
+        return self.now
+
+
+def publish(root: Path, clock: Clock, item: str, submitter: str, approvers: list[str], note: str = "",
+            reason: str | None = None) -> None:
+    """Submit ``item`` and approve it by each of ``approvers`` in turn."""
+    submit(root, item, submitter, time=clock.tick())
+    for user in approvers:
+        approve(root, item, user, demo_key(user), ack_warnings=True, note=note, reason=reason, time=clock.tick())
+
+
+def corrected_water(root: Path) -> tuple[bytes, bytes]:
+    """(original bytes, version-1 bytes with the August total phosphorus ten times too high)."""
+    path = root / "content" / WATER_FILE
+    original = path.read_bytes()
+    header, *rows = original.decode("utf-8").split("\n")
+    tp = header.split(",").index("tp")
+    wrong = []
+    for row in rows:
+        if row.startswith(WATER_ROW_PREFIX):
+            cells = row.split(",")
+            cells[tp] = f"{float(cells[tp]) * 10:.3f}"
+            row = ",".join(cells)
+        wrong.append(row)
+    return original, "\n".join([header, *wrong]).encode("utf-8")
+
+
+def replay(root: Path) -> None:
+    """Write the demo approval history into ``root/var``."""
+    log_key = var_dir(root) / LOG_KEY_FILE
+    log_key.parent.mkdir(parents=True, exist_ok=True)
+    pem = demo_key(LOG_KEY_NAME).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption())
+    keys.write_private_key(log_key, pem, overwrite=True)
+    clock = Clock()
+    city = ["zhang-min", "li-hua"]
+    for item in ("air-hourly-2025", "gamma-dose-rate-2025", "noise-functional-zones-2025"):
+        publish(root, clock, item, "data-sthjj", city)
+    for county, reviewer in COUNTY_REVIEWERS.items():
+        publish(root, clock, f"emissions-{county}-2025", f"data-{county}", [reviewer, "zhang-min", "li-hua"])
+
+    # surface-water-2025: version 1 carried a data-entry error, corrected as version 2.
+    water = root / "content" / WATER_FILE
+    original, wrong = corrected_water(root)
+    try:
+        water.write_bytes(wrong)
+        publish(root, clock, "surface-water-2025", "data-sthjj", city)
+    finally:
+        water.write_bytes(original)
+    publish(root, clock, "surface-water-2025", "data-sthjj", city, note=WATER_CORRECTION, reason="correction")
+
+    for item in ("air-2025-10", "water-2025-q3", "radiation-2025", "eco-status-2025-summary"):
+        publish(root, clock, item, "press-sthjj", city)
+    publish(root, clock, "noise-2025", "press-sthjj", city)  # embargoed: scheduled until its release_at
+
+    # Awaiting the press office: the city bureau's reviewer has approved.
+    publish(root, clock, "emissions-2025", "press-sthjj", ["zhang-min"])
+
+    # Rejected by the Qinghe reviewer.
+    submit(root, "self-monitoring-hongda-power-2025-12", "ent-hongda-power", time=clock.tick())
+    reject(root, "self-monitoring-hongda-power-2025-12", "wang-jing",
+           "12月15日2号锅炉排口数据缺失，请补报后重新提交 / data of boiler 2 missing on 15 December; "
+           "complete them and submit again", time=clock.tick())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", type=Path, default=ROOT)
+    parser.add_argument("--force", action="store_true", help="discard var/ and replay from scratch")
+    parser.add_argument("--print-keys", action="store_true", help="print the demo public keys and exit")
+    args = parser.parse_args()
+    if args.print_keys:
+        for user in APPROVERS:
+            print(f"{user}: {keys.public_key_text(demo_key(user))}")
+        return
+    root = args.project.resolve()
+    if (var_dir(root) / LOG_FILE).exists() and not args.force:
+        print("演示审批历史已存在 / the demo approval history exists already (var/); --force replays it")
+        return
+    shutil.rmtree(var_dir(root), ignore_errors=True)
+    replay(root)
+    print("已重放演示审批历史（演示密钥，仅供演示）/ replayed the demo approval history (demo keys, demo only)")
+
+
+if __name__ == "__main__":
+    main()
