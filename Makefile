@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 portal: $(STAMP)
+	$(PY) tools/demo_history.py
 	$(VENV)/bin/publisher build
 	@echo ""
 	@echo "示范市门户已生成于 output/ · The demo portal is in output/."

@@ -26,7 +26,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -366,15 +366,71 @@ class _Row:
     canonical: bytes
     stored_hash: str | None = None  # the hash column (database only)
     item: str | None = None  # the item column (database only)
+    redacted: Redacted | None = None  # an exported entry whose content is withheld
+
+    @property
+    def leaf(self) -> bytes:
+        return bytes.fromhex(self.redacted.leaf_hash) if self.redacted else merkle.leaf_hash(self.canonical)
+
+    @property
+    def entry_hash(self) -> str:
+        return self.redacted.entry_hash if self.redacted else sha256_hex(self.canonical)
+
+
+@dataclass(frozen=True)
+class Redacted:
+    """An entry of the published log whose content is withheld (an item not yet public).
+
+    Only its position and two hashes are published: ``leaf_hash`` keeps the Merkle root
+    verifiable, ``entry_hash`` keeps the hash chain; revealing the entry later gives the same
+    hashes, so a reader's saved checkpoint stays consistent.
+    """
+
+    seq: int
+    entry_hash: str
+    leaf_hash: str
+
+    def line(self) -> bytes:
+        return canonical_json({"redacted": True, "seq": self.seq, "entry_hash": self.entry_hash,
+                               "leaf_hash": self.leaf_hash})
+
+    @classmethod
+    def of(cls, entry: Entry) -> Redacted:
+        return cls(entry.seq, entry.entry_hash, entry.leaf_hash.hex())
+
+
+def parse_exported_line(position: int, line: bytes) -> _Row:
+    """One line of ``entries.jsonl``: an entry's canonical bytes, or a redacted placeholder."""
+    if line.startswith(b'{"entry_hash":'):
+        try:
+            value = json.loads(line)
+            if set(value) == {"redacted", "seq", "entry_hash", "leaf_hash"} and value["redacted"] is True:
+                redacted = Redacted(int(value["seq"]), str(value["entry_hash"]), str(value["leaf_hash"]))
+                if (redacted.line() == line and _SHA256_HEX.fullmatch(redacted.entry_hash)
+                        and _SHA256_HEX.fullmatch(redacted.leaf_hash)):
+                    return _Row(position, b"", redacted=redacted)
+        except (ValueError, TypeError):
+            pass
+    return _Row(position, line)
+
+
+def exported_leaves(lines: Sequence[bytes]) -> list[bytes]:
+    """The Merkle leaf hashes of the lines of an exported ``entries.jsonl``."""
+    return [parse_exported_line(i, line).leaf for i, line in enumerate(lines)]
 
 
 def _scan_entries(rows: Sequence[_Row]) -> _Problem | None:
     """Walk the entries in order and return the first structural problem, if any."""
-    prev: bytes | None = None
+    prev: str | None = None  # the previous entry's hash
     for expected, row in enumerate(rows):
         if row.position != expected:
             # Positions only grow (ORDER BY seq / line number), so a jump is a gap.
             return _Problem("entry-missing", expected)
+        if row.redacted is not None:
+            if row.redacted.seq != expected:
+                return _Problem("entry-out-of-order", expected, {"found": row.redacted.seq})
+            prev = row.redacted.entry_hash  # the next entry's prev_hash checks it
+            continue
         if row.stored_hash is not None and row.stored_hash != sha256_hex(row.canonical):
             return _Problem("entry-altered", expected)
         try:
@@ -385,10 +441,9 @@ def _scan_entries(rows: Sequence[_Row]) -> _Problem | None:
             return _Problem("entry-altered", expected)
         if entry.seq != expected:
             return _Problem("entry-out-of-order", expected, {"found": entry.seq})
-        wanted_prev = sha256_hex(prev) if prev is not None else None
-        if entry.prev_hash != wanted_prev:
+        if entry.prev_hash != prev:
             return _Problem("chain-broken", expected, {"prev": expected - 1})
-        prev = row.canonical
+        prev = row.entry_hash
     return None
 
 
@@ -451,7 +506,7 @@ def _verify(
     if scan_problem:
         problems.append(scan_problem)
 
-    leaves = [merkle.leaf_hash(row.canonical) for row in rows]
+    leaves = [row.leaf for row in rows]
     prefix = [merkle.EMPTY_ROOT, *merkle.prefix_roots(leaves)]  # prefix[s] = root of size s
 
     # Every checkpoint a trusted key vouches for pins the first `size` entries; the smallest
@@ -804,12 +859,14 @@ class AuditLog:
 
     # -- publishing -----------------------------------------------------------------------
 
-    def export(self, folder: str | Path, vkey: str | None = None) -> Path:
+    def export(self, folder: str | Path, vkey: str | None = None,
+               withhold: Callable[[Entry], bool] | None = None) -> Path:
         """Write the public copy: ``<folder>/log/entries.jsonl``, ``checkpoint`` and ``vkey``.
 
         Only the entries covered by the newest checkpoint are written, so the files always
         agree with each other. The same appends (same times, same key) give the same bytes.
-        Returns the ``log`` folder.
+        Entries for which ``withhold`` is true (items not yet public) are written as
+        :class:`Redacted` placeholders. Returns the ``log`` folder.
         """
         canonicals, parsed, note = self._snapshot()
         if parsed is not None:
@@ -821,7 +878,11 @@ class AuditLog:
         vkey = vkey or self.verifier_key()
         out = Path(folder) / LOG_DIR
         out.mkdir(parents=True, exist_ok=True)
-        _write_atomic(out / ENTRIES_FILE, b"".join(c + b"\n" for c in canonicals))
+        lines = []
+        for c in canonicals:
+            entry = Entry.from_canonical(c)
+            lines.append(Redacted.of(entry).line() if withhold is not None and withhold(entry) else c)
+        _write_atomic(out / ENTRIES_FILE, b"".join(line + b"\n" for line in lines))
         if note is not None:
             _write_atomic(out / CHECKPOINT_FILE, note.encode("utf-8"))
         if vkey is not None:
@@ -871,7 +932,7 @@ def verify_exported(
     if data and not data.endswith(b"\n"):
         data += b"\n"  # a missing final newline must not hide the last entry
     lines = data.split(b"\n")[:-1] if data else []
-    rows = [_Row(i, line) for i, line in enumerate(lines)]
+    rows = [parse_exported_line(i, line) for i, line in enumerate(lines)]
     checkpoint_path = log_dir / CHECKPOINT_FILE
     note = checkpoint_path.read_text(encoding="utf-8") if checkpoint_path.exists() else None
     trusted = _trusted_keys(vkey)
@@ -901,7 +962,7 @@ def _consistency_result(
         return _result(result.size, result.checkpoint_size, problem)
     if saved.size == 0:
         return result
-    leaves = [merkle.leaf_hash(row.canonical) for row in rows]
+    leaves = [row.leaf for row in rows]
     try:
         proof = merkle.consistency_proof(saved.size, leaves)
         merkle.verify_consistency(saved.size, current.size, proof, saved.root, current.root)

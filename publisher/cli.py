@@ -151,19 +151,19 @@ def keygen(project: Path, user: str, out: Path | None, no_passphrase: bool) -> N
 
 
 @cli.command()
-@click.argument("item")
+@click.argument("items", nargs=-1, required=True)
 @click.option("--as", "user", required=True, help="提交人 / Who submits.")
 @click.pass_obj
-def submit(project: Path, item: str, user: str) -> None:
-    """提交条目待审批 / Submit an item's current version for approval."""
-    from .workflow import submit as submit_item
+def submit(project: Path, items: tuple[str, ...], user: str) -> None:
+    """提交条目待审批 / Submit the current version of ITEMS for approval."""
+    from .workflow import submit as submit_items
 
-    entry = _workflow_call(submit_item, project, item, user)
-    click.echo(f"已提交 / submitted: {item} (log #{entry.seq}, {entry.details['digest'][:12]})")
+    for entry in _workflow_call(submit_items, project, list(items), user):
+        click.echo(f"已提交 / submitted: {entry.item} (log #{entry.seq}, {entry.details['digest'][:12]})")
 
 
 @cli.command()
-@click.argument("item")
+@click.argument("items", nargs=-1, required=True)
 @click.option("--as", "user", required=True, help="审批人 / The approver.")
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="私钥文件 / Private key file (default: PROJECT/var/keys/USER.key).")
@@ -173,15 +173,18 @@ def submit(project: Path, item: str, user: str) -> None:
 @click.option("--reason", type=click.Choice(["initial", "scheduled-update", "revision", "correction"]),
               default=None, help="发布原因 / Why this version is published.")
 @click.pass_obj
-def approve(project: Path, item: str, user: str, key: Path | None, role: str | None, ack_warnings: bool,
-            note: str, reason: str | None) -> None:
-    """签名批准条目的当前版本 / Sign an approval of the item's current bytes."""
-    from .workflow import approve as approve_item
+def approve(project: Path, items: tuple[str, ...], user: str, key: Path | None, role: str | None,
+            ack_warnings: bool, note: str, reason: str | None) -> None:
+    """签名批准条目的当前版本 / Sign an approval of the current bytes of ITEMS.
+
+    Every item is checked first: if any approval would be refused, none is recorded.
+    """
+    from .workflow import approve as approve_items
 
     private_key = _load_key(project, user, key)
-    entry = _workflow_call(approve_item, project, item, user, private_key, role=role,
-                           ack_warnings=ack_warnings, note=note, reason=reason)
-    click.echo(f"已批准 / approved: {item} as {entry.details['role']} (log #{entry.seq})")
+    for entry in _workflow_call(approve_items, project, list(items), user, private_key, role=role,
+                                ack_warnings=ack_warnings, note=note, reason=reason):
+        click.echo(f"已批准 / approved: {entry.item} as {entry.details['role']} (log #{entry.seq})")
 
 
 @cli.command()

@@ -176,3 +176,13 @@ def verify(public_key_text: str, message: bytes, signature: bytes) -> bool:
 def key_id(public_key_text: str) -> str:
     """A short stable identifier: the first 16 hex digits of SHA-256 of the raw public key."""
     return hashlib.sha256(public_key_raw(public_key_text)).hexdigest()[:16]
+
+
+def demo_key(user: str) -> Ed25519PrivateKey:
+    """DEMO ONLY: a key derived from a public seed (SHA-256 of "publisher demo key" and ``user``).
+
+    Anyone can recreate it, so it proves nothing; it exists so the demo city and the tests can
+    replay a signed approval history deterministically. Never list one for a real approver.
+    """
+    seed = hashlib.sha256(f"publisher demo key\n{user}".encode("utf-8")).digest()
+    return Ed25519PrivateKey.from_private_bytes(seed)

@@ -26,7 +26,7 @@ import math
 import shutil
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 from zoneinfo import ZoneInfo
@@ -34,7 +34,6 @@ from zoneinfo import ZoneInfo
 from .content import FREQUENCIES, Dataset, FieldSpec, Resource, Text
 
 if TYPE_CHECKING:
-    from .release import Release
     from .site import SiteModel
 
 # Why a version was published. Same ids as the approval workflow (``workflow.REASONS``).
@@ -162,55 +161,6 @@ class OpenDataPlan:
 def reason_name(reason: str, lang: str) -> str:
     zh, en = REASONS.get(reason, (reason, reason))
     return en if lang == "en" else zh
-
-
-def current_version(ds: Dataset, release: Release, tz: ZoneInfo) -> DatasetVersion:
-    """Version 1 made from the current content, until the approval workflow supplies versions.
-
-    ``released_at`` must not depend on the clock or on file times (builds are reproducible), so
-    it is the dataset's embargo time ``release_at`` if set, else the date of the earliest
-    released bulletin that cites it (the first time it was public; earliest, not newest, so a
-    later bulletin does not change a published version), else the end of its time period.
-    """
-    when = ds.release_at
-    if when is None:
-        cited = [b.date for b in release.bulletins.values()
-                 if b.date is not None and (ds.id in b.datasets or any(c.startswith(ds.id + "/") for c in b.charts))]
-        when = min(cited) if cited else None
-    if when is None:
-        end = _as_date(ds.temporal.get("end")) or _as_date(ds.temporal.get("start")) or ZIP_EPOCH.date()
-        when = datetime.combine(end, time(0, 0), tzinfo=tz)
-    return DatasetVersion(dataset_id=ds.id, number=1, released_at=when.astimezone(tz), reason="initial",
-                          files={r.name: r.path for r in ds.resources}, dataset=ds)
-
-
-def releasable_versions(release: Release, supplied: dict[str, list[DatasetVersion]] | None,
-                        tz: ZoneInfo) -> dict[str, list[DatasetVersion]]:
-    """The versions to publish, oldest first, for released datasets only.
-
-    A supplied version is published once its ``released_at`` has passed; a released dataset
-    with no supplied versions gets :func:`current_version`.
-    """
-    result: dict[str, list[DatasetVersion]] = {}
-    for ds_id in sorted(release.datasets):
-        ds = release.datasets[ds_id]
-        given = (supplied or {}).get(ds_id)
-        if not given:
-            result[ds_id] = [current_version(ds, release, tz)]
-            continue
-        for v in given:
-            if v.released_at.tzinfo is None:
-                raise OpenDataError(f"{ds_id} 第 {v.number} 版的发布时间缺少时区 / "
-                                    f"{ds_id} version {v.number}: released_at has no offset")
-            if v.reason not in REASONS:
-                raise OpenDataError(f"{ds_id} 第 {v.number} 版的原因未知：{v.reason} / "
-                                    f"{ds_id} version {v.number}: unknown reason '{v.reason}'")
-        numbers = [v.number for v in given]
-        if len(set(numbers)) != len(numbers) or any(n < 1 for n in numbers):
-            raise OpenDataError(f"{ds_id} 的版本号必须是不重复的正整数 / "
-                                f"{ds_id}: version numbers must be distinct positive integers")
-        result[ds_id] = sorted((v for v in given if v.released_at <= release.at), key=lambda v: v.number)
-    return {k: v for k, v in result.items() if v}
 
 
 # -- the plan: every file, written into scratch -----------------------------------------------
@@ -1016,14 +966,3 @@ def _write_bytes(path: Path, data: bytes) -> None:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None

@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import hashlib
 import io
+import json
 import logging
 import os
 import shutil
@@ -20,20 +21,25 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from .check import check_content
 from .charts import RenderedChart, build_chart, dataset_frames, plotly_js, registry_names
 from .feeds import ReleaseEntry, release_entries, write_feeds, write_sitemap
-from .config import Rules, load_rules
+from .audit import CHECKPOINT_FILE, ENTRIES_FILE, LOG_DIR
+from .config import ConfigError, Rules, load_rules
 from .content import CATEGORIES, DATA_STATUSES, FREQUENCIES, Bulletin, Content, Dataset, load_content
 from .opendata import (DatasetVersion, Download, export_open_data, plan_open_data, reason_name,
-                       releasable_versions, schema_org_dataset, script_json)
+                       schema_org_dataset, script_json)
 from .release import Release, decide_release
 from .report import Report
+from .verify import inclusion_proof_document
+from .workflow import (Version, approved_versions, open_log, publication_time, record_publications,
+                       release_tree, version_tree)
 
 LANGS = ("zh", "en")
+STAGING_PREFIX = ".publisher-build-"
 THEME = "portal"
 PLOTLY_PATH = "theme/js/plotly.min.js"
 
@@ -159,6 +165,9 @@ class SiteModel:
                       for c in self.categories() if any(b.category == c for b in self.release.bulletins.values())]
             pages += [(f"datasets/{ds.id}/index.html", "dataset", {"dataset": ds}) for ds in self.datasets()]
             pages += [(f"topics/{c}/index.html", "topic", {"category": c}) for c in self.categories()]
+            for item_id, notice in sorted(self.release.withdrawn.items()):
+                path = f"datasets/{item_id}/index.html" if notice["kind"] == "dataset" else f"bulletins/{item_id}.html"
+                pages.append((path, "withdrawn", {"notice": notice}))
             if lang == "en":
                 # Bulletins with no English version: the English interface around the Chinese text.
                 pages += [(f"bulletins/{item_id}.html", "article", {"article": article, "fallback": True})
@@ -187,51 +196,84 @@ class BuildResult:
         )
 
 
-def build_site(root: Path, output: Path | None = None, now: datetime | None = None,
-               versions: dict[str, list[DatasetVersion]] | None = None) -> BuildResult:
+def build_site(root: Path, output: Path | None = None, now: datetime | None = None) -> BuildResult:
     """Build the portal for the project at ``root`` into ``output`` (default ``root/output``).
 
-    ``versions`` are the approved versions of each dataset (from the approval workflow); a
-    released dataset without any is published as version 1 of its current content.
+    Only approved bytes are published: each item's newest approved version is laid out from the
+    archive (see :mod:`publisher.workflow`), checked again, and decided on at ``now``.
     """
     root = Path(root).resolve()
     output = (Path(output) if output else root / "output").resolve()
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def stage(name: str) -> None:
-        nonlocal clock
-        now_ = time.perf_counter()
-        timings[name] = now_ - clock
-        clock = now_
-
+    stage = _Stages()
     rules = load_rules(root)
-    content = load_content(root)
-    stage("load")
-    report = check_content(rules, content)
-    stage("check")
+    current = load_content(root)
+    approved = approved_versions(root, rules, current)
     tz = ZoneInfo(rules.site.timezone)
     now = now or datetime.now(tz)
-    release = decide_release(content, report, now)
-    site = SiteModel(rules=rules, content=content, release=release,
-                     names={lang: registry_names(content.registry, lang) for lang in LANGS})
-    _derive_charts(site, tz)
-    site.latest_aqi = _derive_indicators(site, tz)
-    site.search = _search_available()
-    stage("derive")
-
     output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".publisher-build-", dir=output.parent))
+    with _build_lock(output.parent):
+        return _build(root, output, rules, current, approved, now, tz, stage)
+
+
+class _Stages:
+    """Times each named stage of the build."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._clock = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = now - self._clock
+        self._clock = now
+
+
+@contextlib.contextmanager
+def _build_lock(folder: Path) -> Iterator[None]:
+    """One build at a time in ``folder``; leftovers of a killed build are removed first."""
+    import fcntl
+
+    with open(folder / ".publisher-build.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(f"另一个生成过程正在 {folder} 中运行 / another build is running in {folder}") from None
+        for stale in folder.glob(STAGING_PREFIX + "*"):
+            shutil.rmtree(stale, ignore_errors=True)  # a build killed before it could clean up
+        yield
+
+
+def _build(root: Path, output: Path, rules: Rules, current: Content, approved: dict[str, list[Version]],
+           now: datetime, tz: ZoneInfo, stage: _Stages) -> BuildResult:
+    """The build's stages after loading; everything is staged until the final swap."""
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=output.parent))
     try:
+        tree = release_tree(root, current, approved, staging / "release", now)
+        content = tree.content
+        stage("load")
+        report = check_content(rules, content)
+        stage("check")
+        release = decide_release(content, report, now)
+        release.withdrawn = _withdrawn(current, approved)
+        release.scheduled.update({i: at for i, at in tree.pending.items() if i in release})
+        site = SiteModel(rules=rules, content=content, release=release,
+                         names={lang: registry_names(content.registry, lang) for lang in LANGS})
+        site.versions = _dataset_versions(root, release, approved, tree.chosen, staging / "versions")
+        _derive_charts(site, tz)
+        site.latest_aqi = _derive_indicators(site, tz)
+        site.search = _search_available()
+        stage("derive")
+
         site_dir = staging / "site"
-        _stage_bulletins(release, staging / "content")
-        site.versions = releasable_versions(release, versions, tz)
         open_data = plan_open_data(site, staging / "opendata")
         site.downloads = open_data.downloads
+        _record_publications(root, release, tree.chosen, open_data)
+        _stage_bulletins(release, staging / "content")
         _run_pelican(root, site, staging / "content", site_dir)
         stage("render")
         _export(site, site_dir)
         export_open_data(open_data, site_dir)
+        _export_log(root, release, site_dir)
         write_feeds(site, site_dir, tz)
         write_sitemap(site, site_dir)
         stage("export")
@@ -244,14 +286,87 @@ def build_site(root: Path, output: Path | None = None, now: datetime | None = No
         stage("verify")
         _swap_in(site_dir, output)
         stage("swap")
-    except BuildError:
+    except (BuildError, ConfigError):
         raise
     except Exception as exc:  # any failure leaves the previous site untouched
         raise BuildError(f"生成失败，原网站未改动 / build failed, the previous site is untouched: {exc}") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    timings["total"] = sum(timings.values())
-    return BuildResult(output=output, report=report, release=release, pages=pages, timings=timings)
+    stage.timings["total"] = sum(stage.timings.values())
+    return BuildResult(output=output, report=report, release=release, pages=pages, timings=stage.timings)
+
+
+def _withdrawn(current: Content, approved: dict[str, list[Version]]) -> dict[str, dict[str, Any]]:
+    """Withdrawn items: what their notice page shows (title, kind, time, reason)."""
+    found = {}
+    for item_id, versions in approved.items():
+        item = current.item(item_id)
+        if versions[-1].withdrawn is not None and item is not None:
+            found[item_id] = {"title": item.title, "kind": item.kind, **versions[-1].withdrawn}
+    return found
+
+
+def _dataset_versions(root: Path, release: Release, approved: dict[str, list[Version]],
+                      chosen: dict[str, Version], folder: Path) -> dict[str, list[DatasetVersion]]:
+    """Every public version of each released dataset, each from its own archived bytes.
+
+    A version counts once it has a publication entry, or when it is the one this build
+    publishes; one superseded before any build published it never was public.
+    """
+    result: dict[str, list[DatasetVersion]] = {}
+    for ds_id, ds in sorted(release.datasets.items()):
+        public = []
+        current = chosen[ds_id]
+        for v in approved[ds_id]:
+            if v.number > current.number or (v.published_at is None and v is not current):
+                continue
+            if v is current:
+                dataset, when = ds, publication_time(v, ds.release_at)
+            else:
+                dataset = version_tree(root, v, folder / ds_id / str(v.number)).datasets[ds_id]
+                when = datetime.fromisoformat(v.published_at)
+            public.append(DatasetVersion(
+                dataset_id=ds_id, number=v.number, released_at=when, reason=v.reason,
+                files={r.name: r.path for r in dataset.resources}, note=v.note, dataset=dataset,
+                audit={"proof": f"{LOG_DIR}/proofs/{ds_id}-v{v.number}.json", "log": f"{LOG_DIR}/{ENTRIES_FILE}",
+                       "checkpoint": f"{LOG_DIR}/{CHECKPOINT_FILE}",
+                       "approvals": [{"role": a["role"], "time": a["time"]} for a in v.approvals]},
+            ))
+        result[ds_id] = public
+    return result
+
+
+def _record_publications(root: Path, release: Release, chosen: dict[str, Version], open_data: Any) -> None:
+    """Log the publication of every newly released version, with the files made from it."""
+    data_formats = {"csv", "csv-excel", "xlsx", "parquet"}
+    published_files = {
+        ds_id: {d.url: d.sha256 for d in versions[-1].files if d.format in data_formats}
+        for ds_id, versions in open_data.published.items()
+    }
+    record_publications(root, chosen, {i.id: i.release_at for i in release.items()}, published_files)
+
+
+def _export_log(root: Path, release: Release, site_dir: Path) -> None:
+    """The public audit log and, for each published version, its inclusion proof.
+
+    Entries about items that are not public (awaiting, rejected, embargoed, failing) are
+    published as hashes only, so not even their ids leak; withdrawn items stay visible.
+    """
+    public = set(release.datasets) | set(release.bulletins) | set(release.withdrawn)
+    with open_log(root) as log:
+        if len(log) == 0:
+            return
+        log.export(site_dir, withhold=lambda entry: entry.item not in public)
+        entries = log.entries()
+    lines = (site_dir / LOG_DIR / ENTRIES_FILE).read_bytes().split(b"\n")[:-1]
+    checkpoint = (site_dir / LOG_DIR / CHECKPOINT_FILE).read_text(encoding="utf-8")
+    proofs = site_dir / LOG_DIR / "proofs"
+    proofs.mkdir()
+    for e in entries:
+        if e.event == "publication" and e.item in public and e.seq < len(lines):
+            document = inclusion_proof_document(lines, e.seq, checkpoint)
+            (proofs / f"{e.item}-v{e.version}.json").write_text(
+                json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _derive_charts(site: SiteModel, tz: ZoneInfo) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import merkle
-from .audit import CHECKPOINT_FILE, ENTRIES_FILE, LOG_DIR, VKEY_FILE, verify_exported
+from .audit import CHECKPOINT_FILE, ENTRIES_FILE, LOG_DIR, VKEY_FILE, exported_leaves, verify_exported
 from .checkpoint import key_hash, parse_checkpoint, parse_verifier_key
 
 
@@ -79,7 +79,7 @@ def verify_file(path: Path, site: Path, vkey: str | None = None, saved_checkpoin
     if not result.ok:
         return _fail(sha, "log-invalid", f"审计日志未通过核验：{result.message_zh}", f"the audit log does not verify: {result.message_en}")
     lines = (log_dir / ENTRIES_FILE).read_bytes().split(b"\n")[:-1]
-    entries = [json.loads(line) for line in lines]
+    entries = [e for e in (json.loads(line) for line in lines) if not e.get("redacted")]
     checkpoint = parse_checkpoint((log_dir / CHECKPOINT_FILE).read_text(encoding="utf-8"))
     name, public = parse_verifier_key(vkey)
     match = next(
@@ -90,7 +90,7 @@ def verify_file(path: Path, site: Path, vkey: str | None = None, saved_checkpoin
     if match is None:
         return _fail(sha, "not-published", "审计日志中没有发布过这个文件（可能被改动，或不是本门户发布的文件）",
                      "this file was never published according to the audit log (changed, or not from this portal)")
-    leaves = [merkle.leaf_hash(line) for line in lines[: checkpoint.size]]
+    leaves = exported_leaves(lines[: checkpoint.size])
     try:
         merkle.verify_inclusion(match["seq"], checkpoint.size, leaves[match["seq"]],
                                 merkle.inclusion_proof(match["seq"], leaves), checkpoint.root)
@@ -117,7 +117,7 @@ def inclusion_proof_document(entries_lines: list[bytes], seq: int, checkpoint_te
     import base64
 
     checkpoint = parse_checkpoint(checkpoint_text)
-    leaves = [merkle.leaf_hash(line) for line in entries_lines[: checkpoint.size]]
+    leaves = exported_leaves(entries_lines[: checkpoint.size])
     return {
         "leaf_index": seq,
         "tree_size": checkpoint.size,

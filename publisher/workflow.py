@@ -27,7 +27,7 @@ from . import keys
 from .audit import AuditLog, Entry
 from .check import check_content
 from .config import Rules, load_rules
-from .content import Content, Item, load_content
+from .content import Content, Item, load_content, parse_time
 from .report import Report
 
 VAR_DIR = "var"
@@ -294,25 +294,94 @@ def approved_versions(root: Path, rules: Rules, content: Content) -> dict[str, l
     return found
 
 
-def record_publications(root: Path, versions: dict[str, list[Version]], release_at: dict[str, datetime | None],
-                        released: set[str]) -> list[Entry]:
-    """Append a ``publication`` entry for each newly released version (idempotent).
+@dataclass
+class ReleaseTree:
+    """The approved content a build works from."""
 
-    Its time is when the version became public: its approval, or its embargo's end if later,
-    so rebuilding never changes the log and two builds give the same site.
+    content: Content  # the chosen version of every item, loaded
+    chosen: dict[str, Version]  # item id -> the version laid out
+    pending: dict[str, datetime]  # item id -> embargo of a newer approved version, not yet due
+
+
+def release_tree(root: Path, current: Content, approved: dict[str, list[Version]], target: Path,
+                 now: datetime) -> ReleaseTree:
+    """Lay out, in ``target/content``, the newest approved version of every item that is due.
+
+    A newer version still under embargo leaves the previous one published until it is due (it
+    is listed in ``pending``); a withdrawn item is left out. The registry comes from the current
+    content: it is reference data, not an item.
+    """
+    folder = target / "content"
+    folder.mkdir(parents=True)
+    registry = current.root / "content" / "registry.yaml"
+    if registry.is_file():
+        shutil.copyfile(registry, folder / "registry.yaml")
+    chosen: dict[str, Version] = {}
+    pending: dict[str, datetime] = {}
+    for item_id, versions in sorted(approved.items()):
+        if versions[-1].withdrawn is not None:
+            continue
+        pick = versions[-1]
+        for v in reversed(versions):
+            at = _embargo(root, v)
+            pick = v
+            if at is None or at <= now:
+                break
+            pending.setdefault(item_id, at)
+        else:
+            pending.pop(item_id, None)  # nothing is due yet: the item itself is under embargo
+        chosen[item_id] = pick
+        materialise(root, pick.files, folder)
+    return ReleaseTree(load_content(target), chosen, pending)
+
+
+def _embargo(root: Path, version: Version) -> datetime | None:
+    """The ``release_at`` a version's own metadata (dataset.yaml or bulletin) sets, if any."""
+    from .yamlio import load_yaml
+
+    meta_path = next((p for p in version.files if p.endswith("/dataset.yaml")), None) or next(
+        (p for p in version.files if p.endswith(".md") and not p.endswith(".en.md")), None)
+    if meta_path is None:
+        return None
+    text = archive_path(root, version.files[meta_path]).read_bytes().decode("utf-8-sig")
+    if meta_path.endswith(".md"):
+        text = text.replace("\r\n", "\n").split("---\n", 2)[1] if text.startswith("---\n") else ""
+    meta, _ = load_yaml(text, meta_path)
+    value = meta.get("release_at") if isinstance(meta, dict) else None
+    return parse_time(value)[0] if value is not None else None
+
+
+def version_tree(root: Path, version: Version, target: Path) -> Content:
+    """One version of an item laid out alone in ``target/content`` and loaded."""
+    materialise(root, version.files, target / "content")
+    return load_content(target)
+
+
+def publication_time(version: Version, release_at: datetime | None) -> datetime:
+    """When a version became public: its approval, or the end of its embargo if later."""
+    when = datetime.fromisoformat(version.approved_at)
+    return release_at if release_at is not None and release_at > when else when
+
+
+def record_publications(root: Path, chosen: dict[str, Version], release_at: dict[str, datetime | None],
+                        published_files: dict[str, dict[str, str]]) -> list[Entry]:
+    """Append a ``publication`` entry for each released item whose version has none yet.
+
+    ``release_at`` names the released items (with their embargo); ``published_files`` gives,
+    per item, the site path and SHA-256 of every file made from the approved bytes (the CSV,
+    XLSX and Parquet downloads), so ``publisher verify`` recognises them too. The entry's time is
+    :func:`publication_time`, never the clock, so rebuilding never changes the log.
     """
     appended = []
     with open_log(root) as log:
-        for item_id in sorted(released):
-            latest = versions[item_id][-1]
-            if latest.published_at is not None or latest.withdrawn is not None:
+        for item_id in sorted(release_at):
+            latest = chosen[item_id]
+            if latest.published_at is not None:
                 continue
-            when = datetime.fromisoformat(latest.approved_at)
-            embargo = release_at.get(item_id)
-            if embargo is not None and embargo > when:
-                when = embargo
+            when = publication_time(latest, release_at[item_id])
             entry = log.append("publication", "publisher", item_id, version=latest.number, files=latest.files,
-                               details={"digest": latest.digest, "reason": latest.reason},
+                               details={"digest": latest.digest, "reason": latest.reason,
+                                        "published_files": published_files.get(item_id, {})},
                                time=when, signer=log_signer(root))
             latest.published_at = entry.time
             appended.append(entry)
@@ -377,21 +446,26 @@ def _state(rules: Rules, content: Content, report: Report, item: Item, entries: 
 
 @dataclass
 class _Context:
+    """The project loaded once for one action on one or several items."""
+
+    root: Path
     rules: Rules
     content: Content
     report: Report
-    item: Item
-    manifest: Manifest
+    items: dict[str, Item]
+
+    def manifest(self, item_id: str) -> Manifest:
+        return manifest(self.content, self.items[item_id])
 
 
-def _load(root: Path, item_id: str) -> _Context:
+def _load(root: Path, item_ids: list[str]) -> _Context:
     rules = load_rules(root)
     content = load_content(root)
-    item = content.item(item_id)
-    if item is None:
-        raise WorkflowError(f"找不到条目 '{item_id}'", f"no item named '{item_id}'")
-    report = check_content(rules, content, [item_id])
-    return _Context(rules, content, report, item, manifest(content, item))
+    missing = [i for i in item_ids if content.item(i) is None]
+    if missing:
+        raise WorkflowError(f"找不到条目 {', '.join(missing)}", f"no item named {', '.join(missing)}")
+    report = check_content(rules, content, item_ids)
+    return _Context(Path(root), rules, content, report, {i: content.item(i) for i in item_ids})
 
 
 def _findings_summary(report: Report, item_id: str) -> dict[str, Any]:
@@ -402,29 +476,46 @@ def _findings_summary(report: Report, item_id: str) -> dict[str, Any]:
     }
 
 
-def submit(root: Path, item_id: str, user: str, *, time: datetime | None = None) -> Entry:
-    """Record that ``user`` submits the item's current bytes for approval (after checks)."""
-    ctx = _load(root, item_id)
-    summary = _findings_summary(ctx.report, item_id)
-    if summary["errors"]:
-        raise WorkflowError(
-            f"'{item_id}' 有检查错误（{', '.join(summary['errors'])}），不能提交；请先运行 publisher check 并改正",
-            f"'{item_id}' has check errors ({', '.join(summary['errors'])}) and cannot be submitted; "
-            "run 'publisher check' and fix them first",
-        )
-    archive_files(ctx.content, ctx.item, ctx.manifest)
+def _as_list(items: str | list[str]) -> list[str]:
+    return [items] if isinstance(items, str) else list(dict.fromkeys(items))
+
+
+def submit(root: Path, items: str | list[str], user: str, *, time: datetime | None = None) -> list[Entry]:
+    """Record that ``user`` submits the current bytes of each item for approval.
+
+    All items are checked first; if any has errors, nothing is recorded.
+    """
+    item_ids = _as_list(items)
+    ctx = _load(root, item_ids)
+    summaries = {i: _findings_summary(ctx.report, i) for i in item_ids}
+    for item_id, summary in summaries.items():
+        if summary["errors"]:
+            raise WorkflowError(
+                f"'{item_id}' 有检查错误（{', '.join(summary['errors'])}），不能提交；请先运行 publisher check 并改正",
+                f"'{item_id}' has check errors ({', '.join(summary['errors'])}) and cannot be submitted; "
+                "run 'publisher check' and fix them first",
+            )
+    entries = []
     with open_log(root) as log:
-        return log.append("submission", user, item_id, files=ctx.manifest.files, time=time,
-                          details={"digest": ctx.manifest.digest, "findings": summary},
-                          signer=log_signer(root))
+        for item_id in item_ids:
+            man = ctx.manifest(item_id)
+            archive_files(ctx.content, ctx.items[item_id], man)
+            entries.append(log.append("submission", user, item_id, files=man.files, time=time,
+                                      details={"digest": man.digest, "findings": summaries[item_id]},
+                                      signer=log_signer(root)))
+    return entries
 
 
-def approve(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, *,
+def approve(root: Path, items: str | list[str], user: str, private_key: Ed25519PrivateKey, *,
             role: str | None = None, ack_warnings: bool = False, note: str = "",
-            reason: str | None = None, time: datetime | None = None) -> Entry:
-    """Sign and record ``user``'s approval of the item's current bytes, or refuse with why."""
-    ctx = _load(root, item_id)
-    rules, item, digest = ctx.rules, ctx.item, ctx.manifest.digest
+            reason: str | None = None, time: datetime | None = None) -> list[Entry]:
+    """Sign and record ``user``'s approval of the current bytes of each item, or refuse with why.
+
+    Every item is checked first; if any approval would be refused, nothing is recorded.
+    """
+    item_ids = _as_list(items)
+    ctx = _load(root, item_ids)
+    rules = ctx.rules
     approver = rules.approvers.get(user)
     if approver is None:
         raise WorkflowError(f"'{user}' 不在发布规则的审批人名单中", f"'{user}' is not an approver in release_rules.yaml")
@@ -435,6 +526,28 @@ def approve(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey,
     if public != approver.public_key:
         raise WorkflowError(f"所用私钥与发布规则中登记的 '{user}' 公钥不符",
                             f"this private key does not match the public key listed for '{user}'")
+    with open_log(root) as log:
+        history = log.entries()
+    planned = [_planned_approval(ctx, item_id, [e for e in history if e.item == item_id], user, approver.roles,
+                                 role=role, ack_warnings=ack_warnings, note=note, reason=reason)
+               for item_id in item_ids]
+    entries = []
+    with open_log(root) as log:
+        for item_id, version, man, chosen, details in planned:
+            signature = keys.sign(private_key, approval_message(item_id, man.digest, chosen, user))
+            archive_files(ctx.content, ctx.items[item_id], man)
+            details = {**details, "public_key": public, "signature": base64.b64encode(signature).decode("ascii")}
+            entries.append(log.append("approval", user, item_id, version=version, files=man.files,
+                                      details=details, time=time, signer=log_signer(root)))
+    return entries
+
+
+def _planned_approval(ctx: _Context, item_id: str, entries: list[Entry], user: str, user_roles: list[str], *,
+                      role: str | None, ack_warnings: bool, note: str,
+                      reason: str | None) -> tuple[str, int, Manifest, str, dict[str, Any]]:
+    """Everything an approval of one item needs, or the WorkflowError saying why not."""
+    item, man = ctx.items[item_id], ctx.manifest(item_id)
+    digest = man.digest
     summary = _findings_summary(ctx.report, item_id)
     if summary["errors"]:
         raise WorkflowError(f"'{item_id}' 有检查错误（{', '.join(summary['errors'])}），不能批准",
@@ -445,9 +558,7 @@ def approve(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey,
             "请逐条查看后用 --ack-warnings 确认",
             f"'{item_id}' has warnings ({', '.join(summary['warnings'])}); review them and confirm with --ack-warnings",
         )
-    with open_log(root) as log:
-        entries = log.entries(item_id)
-    h = _history(rules, item, entries)
+    h = _history(ctx.rules, item, entries)
     submitter = h.submissions.get(digest)
     if submitter is None:
         raise WorkflowError(f"'{item_id}' 的当前版本尚未提交审批（publisher submit）",
@@ -459,23 +570,22 @@ def approve(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey,
     if digest in h.rejections:
         raise WorkflowError(f"'{item_id}' 的当前版本已被退回，修改后请重新提交",
                             f"the current version of '{item_id}' was rejected; change it and submit again")
-    required = rules.required_roles(item)
+    required = ctx.rules.required_roles(item)
     done = {a.details["role"] for a in h.approvals.get(digest, [])}
-    open_roles = [r for r in required if r not in done and r in approver.roles]
+    open_roles = [r for r in required if r not in done and r in user_roles]
     if role is not None:
-        if role not in approver.roles:
+        if role not in user_roles:
             raise WorkflowError(f"'{user}' 没有角色 '{role}'", f"'{user}' does not hold the role '{role}'")
         if role not in required or role in done:
             raise WorkflowError(f"'{item_id}' 不需要或已有角色 '{role}' 的批准",
                                 f"'{item_id}' needs no (further) approval as '{role}'")
         open_roles = [role]
     if not open_roles:
+        pending = ", ".join(r for r in required if r not in done)
         raise WorkflowError(
-            f"'{user}' 的角色（{', '.join(approver.roles)}）不能批准 '{item_id}'，尚需：{', '.join(r for r in required if r not in done)}",
-            f"'{user}' ({', '.join(approver.roles)}) cannot approve '{item_id}'; still needed: "
-            f"{', '.join(r for r in required if r not in done)}",
+            f"'{user}' 的角色（{', '.join(user_roles)}）不能批准 '{item_id}'，尚需：{pending}",
+            f"'{user}' ({', '.join(user_roles)}) cannot approve '{item_id}'; still needed: {pending}",
         )
-    chosen = open_roles[0]
     if reason is None:
         reason = "correction" if h.versions else "initial"
     if reason not in REASONS:
@@ -483,41 +593,34 @@ def approve(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey,
     if h.versions and not note.strip():
         raise WorkflowError("这是已发布条目的新版本，请用 --note 说明更正或修订的内容",
                             "this is a new version of a published item; say what was corrected or revised with --note")
-    signature = keys.sign(private_key, approval_message(item_id, digest, chosen, user))
-    archive_files(ctx.content, item, ctx.manifest)
-    details = {
-        "digest": digest, "role": chosen, "public_key": public,
-        "signature": base64.b64encode(signature).decode("ascii"),
-        "acknowledged_warnings": summary["warnings"], "note": note, "reason": reason,
-    }
-    with open_log(root) as log:
-        return log.append("approval", user, item_id, version=len(h.versions) + 1, files=ctx.manifest.files,
-                          details=details, time=time, signer=log_signer(root))
+    details = {"digest": digest, "role": open_roles[0], "acknowledged_warnings": summary["warnings"],
+               "note": note, "reason": reason}
+    return item_id, len(h.versions) + 1, man, open_roles[0], details
 
 
 def reject(root: Path, item_id: str, user: str, reason: str, *, time: datetime | None = None) -> Entry:
     """Record that an approver sends the item's current bytes back, with the reason."""
-    ctx = _load(root, item_id)
+    ctx = _load(root, [item_id])
     if ctx.rules.approvers.get(user) is None:
         raise WorkflowError(f"'{user}' 不在审批人名单中", f"'{user}' is not an approver")
     if not reason.strip():
         raise WorkflowError("请用 --reason 说明退回原因", "give the reason for rejecting with --reason")
+    man = ctx.manifest(item_id)
     with open_log(root) as log:
-        return log.append("rejection", user, item_id, files=ctx.manifest.files, time=time,
-                          details={"digest": ctx.manifest.digest, "reason": reason},
-                          signer=log_signer(root))
+        return log.append("rejection", user, item_id, files=man.files, time=time,
+                          details={"digest": man.digest, "reason": reason}, signer=log_signer(root))
 
 
 def withdraw(root: Path, item_id: str, user: str, reason: str, *, time: datetime | None = None) -> Entry:
     """Withdraw a published item: its pages give way to a notice with the reason."""
-    ctx = _load(root, item_id)
+    ctx = _load(root, [item_id])
     approver = ctx.rules.approvers.get(user)
     if approver is None or "press-office" not in approver.roles:
         raise WorkflowError("只有新闻办公室可以撤回已发布的内容", "only the press office can withdraw a published item")
     if not reason.strip():
         raise WorkflowError("请用 --reason 说明撤回原因", "give the reason for withdrawing with --reason")
     with open_log(root) as log:
-        h = _history(ctx.rules, ctx.item, log.entries(item_id))
+        h = _history(ctx.rules, ctx.items[item_id], log.entries(item_id))
         if not h.versions or h.versions[-1].withdrawn is not None:
             raise WorkflowError(f"'{item_id}' 没有可撤回的已发布版本", f"'{item_id}' has no published version to withdraw")
         return log.append("withdrawal", user, item_id, version=h.versions[-1].number, time=time,

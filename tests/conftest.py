@@ -11,20 +11,45 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_PORTAL = Path(__file__).resolve().parent / "fixtures" / "portal"
 
 
+FIXTURE_ITEMS = ("air-mini", "air-2025-01", "embargoed-note")
+
+
+def approve_items(project: Path, items: tuple[str, ...] = FIXTURE_ITEMS, **options) -> None:
+    """Submit each item and approve it as the city bureau's reviewer and the press office.
+
+    Uses the demo keys listed for zhang-min and li-hua in the fixture's rules (DEMO ONLY).
+    """
+    from publisher.keys import demo_key
+    from publisher.workflow import approve, submit
+
+    submit(project, list(items), "data-officer")
+    for user in ("zhang-min", "li-hua"):
+        approve(project, list(items), user, demo_key(user), ack_warnings=True, **options)
+
+
 @pytest.fixture
 def portal(tmp_path: Path) -> Path:
-    """A fresh copy of the fixture portal (one dataset, one bulletin with English, one embargoed)."""
+    """A fresh copy of the fixture portal (one dataset, one bulletin with English, one embargoed),
+    nothing submitted yet."""
     target = tmp_path / "portal"
     shutil.copytree(FIXTURE_PORTAL, target)
     return target
 
 
+@pytest.fixture
+def approved_portal(portal: Path) -> Path:
+    """The fixture portal with every item approved (the embargoed one stays scheduled)."""
+    approve_items(portal)
+    return portal
+
+
 @pytest.fixture(scope="session")
 def built_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The fixture portal built once for the whole session; returns the output folder."""
+    """The fixture portal, approved and built once for the whole session; the output folder."""
     from publisher.site import build_site
 
     project = tmp_path_factory.mktemp("built") / "portal"
     shutil.copytree(FIXTURE_PORTAL, project)
+    approve_items(project)
     build_site(project)
     return project / "output"

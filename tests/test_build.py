@@ -66,7 +66,8 @@ def test_pages_without_charts_do_not_load_plotly(built_fixture: Path) -> None:
     assert "plotly.min.js" not in read(built_fixture, "datasets/index.html")
 
 
-def test_two_builds_are_byte_identical(portal: Path, tmp_path: Path) -> None:
+def test_two_builds_are_byte_identical(approved_portal: Path, tmp_path: Path) -> None:
+    portal = approved_portal
     def snapshot(out: Path) -> dict[str, bytes]:
         return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
@@ -75,7 +76,8 @@ def test_two_builds_are_byte_identical(portal: Path, tmp_path: Path) -> None:
     assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
 
 
-def test_rebuild_replaces_output_and_leaves_no_staging_folder(portal: Path) -> None:
+def test_rebuild_replaces_output_and_leaves_no_staging_folder(approved_portal: Path) -> None:
+    portal = approved_portal
     build_site(portal)
     (portal / "content/bulletins/air-2025-01.md").unlink()
     (portal / "content/bulletins/air-2025-01.en.md").unlink()
@@ -84,7 +86,8 @@ def test_rebuild_replaces_output_and_leaves_no_staging_folder(portal: Path) -> N
     assert not [p for p in portal.iterdir() if p.name.startswith(".publisher-build-")]
 
 
-def test_failed_build_leaves_previous_site_untouched(portal: Path) -> None:
+def test_failed_build_leaves_previous_site_untouched(approved_portal: Path) -> None:
+    portal = approved_portal
     build_site(portal)
     before = (portal / "output/index.html").read_bytes()
     (portal / "themes/portal/templates").mkdir(parents=True)

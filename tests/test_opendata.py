@@ -1,10 +1,10 @@
 """Open data releases read back by the tools their users have: pandas, openpyxl, pyarrow,
 Frictionless, rdflib, sha256 - from a fixture portal with a dataset that was corrected.
 
-The dataset ``field-notes`` is built here, not in the fixture portal: its first version was
+The dataset ``field-notes`` is built here, through the approval workflow: its first version was
 approved (and archived) with cells a spreadsheet would run as formulas, which today's checks
 refuse, so only an old version can carry them. Version 2 is a correction; version 3 is
-approved but not yet due. ``internal-notes`` is classified internal and must never appear.
+approved but not yet due. ``internal-notes`` is classified internal and can never be approved.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import json
 import re
 import shutil
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from publisher.opendata import DatasetVersion, neutralise
+from publisher.opendata import neutralise
 from publisher.site import build_site
 
 FIXTURE_PORTAL = Path(__file__).resolve().parent / "fixtures" / "portal"
@@ -92,39 +92,49 @@ def _add_dataset(portal: Path, ds_id: str, classification: str, data: str) -> Pa
     return folder / "notes.csv"
 
 
-def _versions(archive: Path, current: Path) -> dict[str, list[DatasetVersion]]:
-    v1 = archive / "v1-notes.csv"
-    return {
-        "field-notes": [
-            DatasetVersion("field-notes", 1, datetime(2025, 1, 2, 18, 0, tzinfo=TZ), "initial", {"notes": v1}),
-            DatasetVersion("field-notes", 2, datetime(2025, 1, 3, 9, 0, tzinfo=TZ), "correction",
-                           {"notes": current}, note="更正1月1日气温 / corrected the temperature of 1 January"),
-            DatasetVersion("field-notes", 3, datetime(2099, 1, 1, 9, 0, tzinfo=TZ), "scheduled-update",
-                           {"notes": current}),
-        ],
-        "internal-notes": [
-            DatasetVersion("internal-notes", 1, datetime(2025, 1, 2, 18, 0, tzinfo=TZ), "initial", {"notes": v1}),
-        ],
-    }
+def _approve(portal: Path, item: str, at: datetime, **options) -> None:
+    """Submit and approve ``item`` as the city bureau's reviewer and the press office at ``at``."""
+    from publisher.keys import demo_key
+    from publisher.workflow import approve, submit
+
+    submit(portal, item, "data-officer", time=at)
+    for minutes, user in ((10, "zhang-min"), (20, "li-hua")):
+        approve(portal, item, user, demo_key(user), ack_warnings=True, time=at + timedelta(minutes=minutes),
+                **options)
 
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """``first``: only version 1 published; ``second``: after the correction; ``again``: the same
-    inputs as ``second`` built once more; ``archive``: the archived bytes of version 1."""
+    inputs as ``second`` built once more; ``archive``: the approved bytes of version 1.
+
+    Through the real workflow: version 1 is approved at 2025-01-02 17:40 while the formula rule
+    is switched off (as before that rule existed), built, then corrected as version 2; version 3
+    is approved with an embargo until 2099, so version 2 stays the published one.
+    """
+    from publisher.rules import privacy
+
     root = tmp_path_factory.mktemp("opendata")
     portal = root / "portal"
     shutil.copytree(FIXTURE_PORTAL, portal)
     archive = root / "archive"
     archive.mkdir()
     (archive / "v1-notes.csv").write_text(NOTES_V1, encoding="utf-8")
-    current = _add_dataset(portal, "field-notes", "public", NOTES_V2)
+    current = _add_dataset(portal, "field-notes", "public", NOTES_V1)
     _add_dataset(portal, "internal-notes", "internal", NOTES_V2)
-    versions = _versions(archive, current)
-    first = {"field-notes": versions["field-notes"][:1], "internal-notes": versions["internal-notes"]}
-    build_site(portal, root / "first", versions=first)
-    build_site(portal, root / "second", versions=versions)
-    build_site(portal, root / "again", versions=versions)
+    _approve(portal, "air-mini", datetime(2025, 1, 2, 12, 0, tzinfo=TZ))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(privacy, "_formula", lambda text: None)
+        _approve(portal, "field-notes", datetime(2025, 1, 2, 17, 40, tzinfo=TZ))
+        build_site(portal, root / "first", now=datetime(2025, 1, 2, 20, 0, tzinfo=TZ))
+    current.write_text(NOTES_V2, encoding="utf-8")
+    _approve(portal, "field-notes", datetime(2025, 1, 3, 8, 40, tzinfo=TZ),
+             note="更正1月1日气温 / corrected the temperature of 1 January", reason="correction")
+    meta = current.parent / "dataset.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8") + "release_at: 2099-01-01T09:00:00+08:00\n", encoding="utf-8")
+    _approve(portal, "field-notes", datetime(2025, 1, 4, 9, 0, tzinfo=TZ), note="定期更新", reason="scheduled-update")
+    build_site(portal, root / "second", now=datetime(2025, 1, 5, 9, 0, tzinfo=TZ))
+    build_site(portal, root / "again", now=datetime(2025, 1, 5, 9, 0, tzinfo=TZ))
     return {"first": root / "first", "second": root / "second", "again": root / "again",
             "archive": archive, "current": current}
 
@@ -168,14 +178,16 @@ def test_versions_have_stable_addresses_and_latest_is_a_copy_of_the_newest(build
         assert (latest / p.name).read_bytes() == p.read_bytes(), p.name
     index = json.loads((out / "data/field-notes/versions.json").read_text(encoding="utf-8"))
     assert index["latest"] == 2 and index["next_update"] == "2025-03-01"
-    assert [(v["version"], v["reason"], v["released_at"], v["audit"]) for v in index["versions"]] == [
-        (1, "initial", "2025-01-02T18:00:00+08:00", None),
-        (2, "correction", "2025-01-03T09:00:00+08:00", None),
+    assert [(v["version"], v["reason"], v["released_at"], v["audit"]["proof"]) for v in index["versions"]] == [
+        (1, "initial", "2025-01-02T18:00:00+08:00", "log/proofs/field-notes-v1.json"),
+        (2, "correction", "2025-01-03T09:00:00+08:00", "log/proofs/field-notes-v2.json"),
     ]
+    assert [a["role"] for a in index["versions"][1]["audit"]["approvals"]] == ["reviewer:sthjj", "press-office"]
     assert index["versions"][1]["reason_label"] == {"zh": "更正", "en": "Correction"}
     package = json.loads((newest / "datapackage.json").read_text(encoding="utf-8"))
     assert package["version"] == "2" and package["release"]["note"].startswith("更正")
-    assert package["release"]["audit"] is None  # filled by the approval workflow
+    proof = json.loads((out / package["release"]["audit"]["proof"]).read_text(encoding="utf-8"))
+    assert proof["entry"]["event"] == "publication" and proof["entry"]["version"] == 2
 
 
 def test_old_version_keeps_serving_its_own_bytes_after_a_correction(builds: dict[str, Path]) -> None:

@@ -72,7 +72,10 @@ def test_search_index_covers_published_pages_in_both_languages_and_nothing_else(
 def test_english_page_of_a_chinese_only_bulletin_marks_the_fallback_text(portal: Path) -> None:
     from publisher.site import build_site
 
+    from conftest import approve_items
+
     (portal / "content/bulletins/air-2025-01.en.md").unlink()
+    approve_items(portal)
     build_site(portal)
     page = read(portal / "output", "en/bulletins/air-2025-01.html")
     assert '<html lang="en">' in page

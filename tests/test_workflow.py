@@ -13,20 +13,21 @@ import pytest
 from publisher import keys
 from publisher.workflow import WorkflowError, approve, item_states, open_log, reject, submit, withdraw
 
-USERS = {"wang-reviewer": ["reviewer:sthjj"], "li-press": ["press-office"], "zhao-press": ["press-office"]}
+# The fixture's rules list demo keys for these approvers (DEMO ONLY): the city bureau's reviewer
+# and two press officers.
+REVIEWER, PRESS, PRESS2 = "zhang-min", "li-hua", "ma-li"
 
 
 @pytest.fixture
 def project(portal: Path) -> Path:
-    """The fixture portal with three approvers whose unencrypted test keys sit in var/keys."""
-    lines = ["approvers:"]
-    for user, roles in USERS.items():
-        private, public = keys.write_keypair(portal / "var" / "keys", user, None)
-        dept = "  department: sthjj," if user.endswith("reviewer") else ""
-        lines.append(f"  {user}: {{name: {user},{dept} roles: [{', '.join(roles)}], "
-                     f"public_key: \"{public.read_text().strip()}\"}}")
-    rules = portal / "release_rules.yaml"
-    rules.write_text(rules.read_text(encoding="utf-8") + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    """The fixture portal with the approvers' (demo) keys written to var/keys, as keygen would."""
+    from cryptography.hazmat.primitives import serialization
+
+    for user in (REVIEWER, PRESS, PRESS2):
+        pem = keys.demo_key(user).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption())
+        (portal / "var" / "keys").mkdir(parents=True, exist_ok=True)
+        keys.write_private_key(portal / "var" / "keys" / f"{user}.key", pem)
     return portal
 
 
@@ -47,18 +48,18 @@ def test_full_approval_makes_an_item_approved(project: Path) -> None:
     assert state(project, "air-mini") == "draft"
     submit(project, "air-mini", "chen-officer")
     assert state(project, "air-mini") == "awaiting"
-    approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
+    approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
     states = {s.item: s for s in item_states(project)[0]}
     assert states["air-mini"].state == "awaiting"
     assert states["air-mini"].roles_done == ["reviewer:sthjj"]
-    approve(project, "air-mini", "li-press", key(project, "li-press"))
+    approve(project, "air-mini", PRESS, key(project, PRESS))
     assert state(project, "air-mini") == "approved"
 
 
 def test_change_after_approval_voids_it(project: Path) -> None:
     submit(project, "air-mini", "chen-officer")
-    approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
-    approve(project, "air-mini", "li-press", key(project, "li-press"))
+    approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
+    approve(project, "air-mini", PRESS, key(project, PRESS))
     csv = project / "content/datasets/air-mini/air_hourly.csv"
     csv.write_bytes(csv.read_bytes().replace(b",30.1\n", b",31.1\n", 1))
     assert state(project, "air-mini") == "modified"
@@ -68,22 +69,22 @@ def test_change_after_approval_voids_it(project: Path) -> None:
 
 def test_refusals(project: Path) -> None:
     with pytest.raises(WorkflowError, match="not been submitted"):
-        approve(project, "air-mini", "li-press", key(project, "li-press"))
-    submit(project, "air-mini", "wang-reviewer")
+        approve(project, "air-mini", PRESS, key(project, PRESS))
+    submit(project, "air-mini", REVIEWER)
     with pytest.raises(WorkflowError, match="submitted this item and cannot approve it"):
-        approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
+        approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
     with pytest.raises(WorkflowError, match="does not match the public key"):
-        approve(project, "air-mini", "li-press", key(project, "zhao-press"))
+        approve(project, "air-mini", PRESS, key(project, PRESS2))
     with pytest.raises(WorkflowError, match="not an approver"):
-        approve(project, "air-mini", "nobody", key(project, "li-press"))
-    approve(project, "air-mini", "li-press", key(project, "li-press"))
+        approve(project, "air-mini", "nobody", key(project, PRESS))
+    approve(project, "air-mini", PRESS, key(project, PRESS))
     with pytest.raises(WorkflowError, match="still needed: reviewer:sthjj"):
-        approve(project, "air-mini", "zhao-press", key(project, "zhao-press"))
+        approve(project, "air-mini", PRESS2, key(project, PRESS2))
 
 
 def test_forged_approval_in_the_log_does_not_count(project: Path) -> None:
     submit(project, "air-mini", "chen-officer")
-    approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
+    approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
     # An approval signed with a key not listed for li-press, appended by someone with log access.
     from publisher.workflow import approval_message, log_signer, manifest
     from publisher.content import load_content
@@ -93,9 +94,9 @@ def test_forged_approval_in_the_log_does_not_count(project: Path) -> None:
     man = manifest(content, content.item("air-mini"))
     forged_key = keys.generate_keypair("mallory", None)
     mallory = keys.private_key_from_pem(forged_key[0], None)
-    sig = keys.sign(mallory, approval_message("air-mini", man.digest, "press-office", "li-press"))
+    sig = keys.sign(mallory, approval_message("air-mini", man.digest, "press-office", PRESS))
     with open_log(project) as log:
-        log.append("approval", "li-press", "air-mini", files=man.files, signer=log_signer(project),
+        log.append("approval", PRESS, "air-mini", files=man.files, signer=log_signer(project),
                    details={"digest": man.digest, "role": "press-office", "public_key": forged_key[1],
                             "signature": base64.b64encode(sig).decode()})
     assert state(project, "air-mini") == "awaiting"
@@ -103,30 +104,30 @@ def test_forged_approval_in_the_log_does_not_count(project: Path) -> None:
 
 def test_reject_and_withdraw(project: Path) -> None:
     submit(project, "air-mini", "chen-officer")
-    reject(project, "air-mini", "li-press", "单位写错了 / wrong unit")
+    reject(project, "air-mini", PRESS, "单位写错了 / wrong unit")
     assert state(project, "air-mini") == "rejected"
     with pytest.raises(WorkflowError, match="was rejected"):
-        approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
+        approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
     submit(project, "air-mini", "chen-officer")  # resubmitted after discussion
-    approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
-    approve(project, "air-mini", "li-press", key(project, "li-press"))
+    approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
+    approve(project, "air-mini", PRESS, key(project, PRESS))
     with pytest.raises(WorkflowError, match="only the press office"):
-        withdraw(project, "air-mini", "wang-reviewer", "x")
-    withdraw(project, "air-mini", "li-press", "发现仪器故障 / instrument fault found")
+        withdraw(project, "air-mini", REVIEWER, "x")
+    withdraw(project, "air-mini", PRESS, "发现仪器故障 / instrument fault found")
     assert state(project, "air-mini") == "withdrawn"
 
 
 def test_new_version_of_published_item_needs_a_note(project: Path) -> None:
     submit(project, "air-mini", "chen-officer")
-    approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
-    approve(project, "air-mini", "li-press", key(project, "li-press"))
+    approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
+    approve(project, "air-mini", PRESS, key(project, PRESS))
     meta = project / "content/datasets/air-mini/dataset.yaml"
     meta.write_text(meta.read_text(encoding="utf-8").replace("两个站点两天", "两个站点连续两天"), encoding="utf-8")
     submit(project, "air-mini", "chen-officer")
     with pytest.raises(WorkflowError, match="--note"):
-        approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"))
-    approve(project, "air-mini", "wang-reviewer", key(project, "wang-reviewer"), note="更正说明文字")
-    approve(project, "air-mini", "li-press", key(project, "li-press"), note="同意更正")
+        approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
+    approve(project, "air-mini", REVIEWER, key(project, REVIEWER), note="更正说明文字")
+    approve(project, "air-mini", PRESS, key(project, PRESS), note="同意更正")
     [s] = [s for s in item_states(project)[0] if s.item == "air-mini"]
     assert [v.number for v in s.versions] == [1, 2]
     assert s.versions[1].reason == "correction" and "更正说明文字" in s.versions[1].note
@@ -136,7 +137,7 @@ def test_cli_workflow_status_and_audit(project: Path) -> None:
     assert cli(project, "submit", "air-mini", "--as", "chen-officer").returncode == 0
     refused = cli(project, "approve", "air-mini", "--as", "chen-officer")
     assert refused.returncode == 2 and "no private key" in refused.stderr
-    ok = cli(project, "approve", "air-mini", "--as", "wang-reviewer")
+    ok = cli(project, "approve", "air-mini", "--as", REVIEWER)
     assert ok.returncode == 0, ok.stderr
     assert "reviewer:sthjj" in ok.stdout
     status = cli(project, "status", "--format", "json")
@@ -152,7 +153,7 @@ def test_cli_workflow_status_and_audit(project: Path) -> None:
     # tamper with the stored entry: verify names it and exits 1
     db = sqlite3.connect(project / "var/audit.sqlite")
     row = db.execute("SELECT canonical FROM entries WHERE seq = 1").fetchone()[0]
-    db.execute("UPDATE entries SET canonical = ? WHERE seq = 1", (bytes(row).replace(b"wang", b"wong"),))
+    db.execute("UPDATE entries SET canonical = ? WHERE seq = 1", (bytes(row).replace(b"zhang-min", b"zhang-max"),))
     db.commit()
     db.close()
     broken = cli(project, "audit", "verify", "--format", "json")
@@ -171,11 +172,27 @@ def _approve_in_process(args: tuple[str, str, str]) -> str:
 def test_parallel_approvers_lose_nothing(project: Path) -> None:
     submit(project, "air-mini", "chen-officer")
     submit(project, "air-2025-01", "chen-officer")
-    jobs = [(str(project), "air-mini", "wang-reviewer"), (str(project), "air-mini", "li-press"),
-            (str(project), "air-2025-01", "wang-reviewer"), (str(project), "air-2025-01", "li-press")]
+    jobs = [(str(project), "air-mini", REVIEWER), (str(project), "air-mini", PRESS),
+            (str(project), "air-2025-01", REVIEWER), (str(project), "air-2025-01", PRESS)]
     with ProcessPoolExecutor(max_workers=4) as pool:
         assert sorted(pool.map(_approve_in_process, jobs)) == sorted(u for _, _, u in jobs)
     with open_log(project) as log:
         entries = log.entries()
     assert [e.seq for e in entries] == list(range(6))
     assert state(project, "air-mini") == "approved" and state(project, "air-2025-01") == "approved"
+
+
+def test_batch_approval_is_all_or_nothing(project: Path) -> None:
+    submit(project, ["air-mini", "air-2025-01"], "chen-officer")
+    with open_log(project) as log:
+        before = len(log)
+    bulletin = project / "content/bulletins/air-2025-01.md"
+    bulletin.write_text(bulletin.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    with pytest.raises(WorkflowError, match="air-2025-01.*not been submitted"):
+        approve(project, ["air-mini", "air-2025-01"], REVIEWER, key(project, REVIEWER))
+    with open_log(project) as log:
+        assert len(log) == before  # air-mini was not approved either
+    entries = approve(project, ["air-mini"], REVIEWER, key(project, REVIEWER))
+    assert [e.item for e in entries] == ["air-mini"]
+    result = cli(project, "approve", "air-mini", "air-2025-01", "--as", PRESS)
+    assert result.returncode == 1 and "air-2025-01" in result.stderr

@@ -13,16 +13,17 @@ the same portal every time.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
+import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from publisher import keys
+from publisher.keys import demo_key
+from publisher.site import build_site
 from publisher.workflow import (LOG_FILE, LOG_KEY_FILE, LOG_KEY_NAME, approve, reject, submit, var_dir)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,11 +41,6 @@ WATER_ROW_PREFIX = "ws-qinghe-up,2025-08-"
 WATER_CORRECTION = "更正：清河上游断面 2025 年 8 月总磷数据录入时小数点错位（误为原值的 10 倍），已按原始记录更正。"
 
 
-def demo_key(user: str) -> Ed25519PrivateKey:
-    """The demo key of ``user``, derived from a public seed. DEMO ONLY."""
-    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"publisher demo key\n{user}".encode()).digest())
-
-
 class Clock:
     """Deterministic times: each action 20 minutes after the previous one, office hours only."""
 
@@ -58,12 +54,12 @@ class Clock:
         return self.now
 
 
-def publish(root: Path, clock: Clock, item: str, submitter: str, approvers: list[str], note: str = "",
-            reason: str | None = None) -> None:
-    """Submit ``item`` and approve it by each of ``approvers`` in turn."""
-    submit(root, item, submitter, time=clock.tick())
+def publish(root: Path, clock: Clock, items: str | list[str], submitter: str, approvers: list[str],
+            note: str = "", reason: str | None = None) -> None:
+    """Submit ``items`` and approve them by each of ``approvers`` in turn."""
+    submit(root, items, submitter, time=clock.tick())
     for user in approvers:
-        approve(root, item, user, demo_key(user), ack_warnings=True, note=note, reason=reason, time=clock.tick())
+        approve(root, items, user, demo_key(user), ack_warnings=True, note=note, reason=reason, time=clock.tick())
 
 
 def corrected_water(root: Path) -> tuple[bytes, bytes]:
@@ -91,8 +87,8 @@ def replay(root: Path) -> None:
     keys.write_private_key(log_key, pem, overwrite=True)
     clock = Clock()
     city = ["zhang-min", "li-hua"]
-    for item in ("air-hourly-2025", "gamma-dose-rate-2025", "noise-functional-zones-2025"):
-        publish(root, clock, item, "data-sthjj", city)
+    publish(root, clock, ["air-hourly-2025", "gamma-dose-rate-2025", "noise-functional-zones-2025"],
+            "data-sthjj", city)
     for county, reviewer in COUNTY_REVIEWERS.items():
         publish(root, clock, f"emissions-{county}-2025", f"data-{county}", [reviewer, "zhang-min", "li-hua"])
 
@@ -102,12 +98,15 @@ def replay(root: Path) -> None:
     try:
         water.write_bytes(wrong)
         publish(root, clock, "surface-water-2025", "data-sthjj", city)
+        # The portal was built with version 1 before the error was found: it was public.
+        with tempfile.TemporaryDirectory() as scratch:
+            build_site(root, Path(scratch) / "output", now=clock.tick())
     finally:
         water.write_bytes(original)
     publish(root, clock, "surface-water-2025", "data-sthjj", city, note=WATER_CORRECTION, reason="correction")
 
-    for item in ("air-2025-10", "water-2025-q3", "radiation-2025", "eco-status-2025-summary"):
-        publish(root, clock, item, "press-sthjj", city)
+    publish(root, clock, ["air-2025-10", "water-2025-q3", "radiation-2025", "eco-status-2025-summary"],
+            "press-sthjj", city)
     publish(root, clock, "noise-2025", "press-sthjj", city)  # embargoed: scheduled until its release_at
 
     # Awaiting the press office: the city bureau's reviewer has approved.
