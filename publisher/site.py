@@ -68,6 +68,7 @@ class SiteModel:
     downloads: dict[str, list[Download]] = field(default_factory=dict)
     names: dict[str, dict[str, str]] = field(default_factory=dict)
     versions: dict[str, list[DatasetVersion]] = field(default_factory=dict)  # published, oldest first
+    publications: list[dict[str, Any]] = field(default_factory=list)  # the release log, newest first
     latest_aqi: list[Any] = field(default_factory=list)  # indicators.StationAqi, one per station
     search: bool = False  # a Pagefind index is written (the search page then loads its UI)
 
@@ -268,6 +269,7 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         open_data = plan_open_data(site, staging / "opendata")
         site.downloads = open_data.downloads
         _record_publications(root, release, tree.chosen, open_data)
+        site.publications = _publication_log(root, release, current)
         _stage_bulletins(release, staging / "content")
         _run_pelican(root, site, staging / "content", site_dir)
         stage("render")
@@ -344,6 +346,31 @@ def _record_publications(root: Path, release: Release, chosen: dict[str, Version
         for ds_id, versions in open_data.published.items()
     }
     record_publications(root, chosen, {i.id: i.release_at for i in release.items()}, published_files)
+
+
+def _publication_log(root: Path, release: Release, current: Content) -> list[dict[str, Any]]:
+    """Publications and withdrawals of public items, from the audit log, newest first."""
+    public = set(release.datasets) | set(release.bulletins) | set(release.withdrawn)
+    with open_log(root) as log:
+        entries = [e for e in log.entries() if e.item in public]
+    roles: dict[tuple[str, str], list[str]] = {}
+    for e in entries:
+        if e.event == "approval":
+            roles.setdefault((e.item, e.details.get("digest", "")), []).append(e.details.get("role", ""))
+    rows = []
+    for e in entries:
+        if e.event not in ("publication", "withdrawal"):
+            continue
+        item = release.datasets.get(e.item) or release.bulletins.get(e.item) or current.item(e.item)
+        if item is None:
+            continue
+        rows.append({
+            "event": e.event, "time": datetime.fromisoformat(e.time), "item": item, "version": e.version,
+            "reason": e.details.get("reason", ""), "seq": e.seq,
+            "roles": roles.get((e.item, e.details.get("digest", "")), []) if e.event == "publication" else [],
+            "proof": f"{LOG_DIR}/proofs/{e.item}-v{e.version}.json" if e.event == "publication" else None,
+        })
+    return sorted(rows, key=lambda r: (r["time"], r["seq"]), reverse=True)
 
 
 def _export_log(root: Path, release: Release, site_dir: Path) -> None:

@@ -148,9 +148,11 @@ def leak_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_no_unpublished_marker_anywhere_in_the_output(leak_site: dict[str, Path], marker: str) -> None:
     found = leaks(leak_site["output"], marker)
     if marker == "LEAK-WITHDRAWN-6f":
-        # the withdrawal notice names what was withdrawn (its title), and nothing else does
+        # the withdrawal notice and the release log name what was withdrawn (its title); no page,
+        # file, feed or search entry carries its content
         found = [hit for hit in found if not hit.startswith(("datasets/leak-withdrawn/index.html",
-                                                             "en/datasets/leak-withdrawn/index.html"))]
+                                                             "en/datasets/leak-withdrawn/index.html",
+                                                             "releases.html", "en/releases.html"))]
     assert found == []
 
 
@@ -286,3 +288,13 @@ def test_a_build_killed_at_any_stage_leaves_the_old_site_intact(approved_portal:
     build_site(approved_portal, now=NOW)  # the next build cleans up and publishes the correction
     assert not list(approved_portal.glob(".publisher-build-*"))
     assert (output / "data/air-mini/2").is_dir()
+
+
+def test_release_log_page_comes_from_the_audit_log(leak_site: dict[str, Path]) -> None:
+    out = leak_site["output"]
+    page = (out / "releases.html").read_text(encoding="utf-8")
+    assert "新闻办公室" in page and "审核：示范市生态环境局" in page  # the roles that approved
+    assert '/log/proofs/air-mini-v1.json"' in page and (out / "log/proofs/air-mini-v1.json").is_file()
+    assert "撤回" in page  # the withdrawal is on record
+    english = (out / "en/releases.html").read_text(encoding="utf-8")
+    assert "Press office" in english and "Withdrawn" in english
