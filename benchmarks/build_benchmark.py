@@ -18,6 +18,7 @@ import random
 import shutil
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,8 +76,7 @@ def make_portal(folder: Path, datasets: int, bulletins: int, seed: int = 1) -> N
         rows = ["station_id,date,pm25"]
         for station in ("aq-a", "aq-b"):
             for day in range(365):
-                month, dom = divmod(day, 28)
-                rows.append(f"{station},2025-{month % 12 + 1:02d}-{dom + 1:02d},{rng.uniform(5, 120):.1f}")
+                rows.append(f"{station},{date(2025, 1, 1) + timedelta(days=day)},{rng.uniform(5, 120):.1f}")
         (ds / "daily.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     for n in range(bulletins):
         body = "\n\n".join(f"## 第{k}部分\n\n{PARAGRAPH}" for k in range(1, 4))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
 from publisher.charts import build_chart
 from publisher.content import Chart, Dataset, FieldSpec, Resource, Text
@@ -74,6 +75,8 @@ def test_every_kind_builds_valid_deterministic_json() -> None:
             again = build_chart(ds, chart, frame, lang)
             assert first.figure_json == again.figure_json
             assert json.loads(first.figure_json)["data"], chart.kind
+            # plotly's own validators accept the figure we publish (unknown keys raise ValueError)
+            go.Figure(json.loads(first.figure_json))
             assert first.data_bytes < 300 * 1024, chart.kind
             assert first.summary[lang] and first.table_rows
 

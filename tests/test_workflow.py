@@ -196,3 +196,20 @@ def test_batch_approval_is_all_or_nothing(project: Path) -> None:
     assert [e.item for e in entries] == ["air-mini"]
     result = cli(project, "approve", "air-mini", "air-2025-01", "--as", PRESS)
     assert result.returncode == 1 and "air-2025-01" in result.stderr
+
+
+def test_cli_reject_and_withdraw(project: Path) -> None:
+    assert cli(project, "submit", "air-mini", "--as", "chen-officer").returncode == 0
+    rejected = cli(project, "reject", "air-mini", "--as", PRESS, "--reason", "请补充说明 / explain the gap")
+    assert rejected.returncode == 0 and "rejected" in rejected.stdout
+    assert "已退回" in cli(project, "status").stdout
+    assert cli(project, "submit", "air-mini", "--as", "chen-officer").returncode == 0
+    for user in (REVIEWER, PRESS):
+        assert cli(project, "approve", "air-mini", "--as", user).returncode == 0
+    refused = cli(project, "withdraw", "air-mini", "--as", REVIEWER, "--reason", "x")
+    assert refused.returncode == 1 and "only the press office" in refused.stderr
+    withdrawn = cli(project, "withdraw", "air-mini", "--as", PRESS, "--reason", "仪器故障 / instrument fault")
+    assert withdrawn.returncode == 0
+    log = cli(project, "audit", "log", "air-mini").stdout
+    assert [line.split()[2] for line in log.splitlines()] == [
+        "submission", "rejection", "submission", "approval", "approval", "withdrawal"]
