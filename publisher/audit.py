@@ -695,40 +695,51 @@ class AuditLog:
         and the verifier key. Refuses (AuditError) to extend a log that no longer matches its
         own newest checkpoint: signing over tampered history would launder it.
         """
+        action = {"event": event, "actor": actor, "item": item, "version": version, "files": files,
+                  "details": details, "time": time}
+        return self.append_many([action], signer=signer)[0]
+
+    def append_many(self, actions: Sequence[Mapping[str, Any]], *, signer: Signer) -> list[Entry]:
+        """Record several actions (each the keyword arguments of :meth:`append`) in one
+        transaction, and sign one checkpoint covering them all: all are recorded, or none."""
         name, private_key = signer
-        when = _entry_time(time)
         vkey = verifier_key(name, keys.public_key_text(private_key))
+        if not actions:
+            return []
         with self._write():
             rows = self._db.execute("SELECT seq, canonical FROM entries ORDER BY seq").fetchall()
             canonicals = [_as_bytes(c) for _, c in rows]
-            # Recomputed from every entry on each append: simple and always right; at a few
-            # thousand entries a year this costs milliseconds.
+            # Recomputed from every entry once per transaction: simple and always right.
             leaves = [merkle.leaf_hash(c) for c in canonicals]
             self._check_extendable(rows, leaves, (name, keys.public_key_text(private_key)))
-            seq = len(rows)
-            entry = _build_entry(
-                seq=seq,
-                time=when,
-                event=event,
-                actor=actor,
-                item=item,
-                version=version,
-                files=files,
-                details=details,
-                prev_hash=sha256_hex(canonicals[-1]) if canonicals else None,
-            )
-            self._db.execute(
-                "INSERT INTO entries (seq, entry_hash, canonical, item) VALUES (?, ?, ?, ?)",
-                (seq, entry.entry_hash, entry.canonical, entry.item),
-            )
-            leaves.append(entry.leaf_hash)
-            body = format_checkpoint(self.origin, seq + 1, merkle.root(leaves))
+            prev = sha256_hex(canonicals[-1]) if canonicals else None
+            entries = []
+            for action in actions:
+                entry = _build_entry(
+                    seq=len(leaves),
+                    time=_entry_time(action.get("time")),
+                    event=action["event"],
+                    actor=action["actor"],
+                    item=action["item"],
+                    version=action.get("version"),
+                    files=action.get("files"),
+                    details=action.get("details"),
+                    prev_hash=prev,
+                )
+                self._db.execute(
+                    "INSERT INTO entries (seq, entry_hash, canonical, item) VALUES (?, ?, ?, ?)",
+                    (entry.seq, entry.entry_hash, entry.canonical, entry.item),
+                )
+                leaves.append(entry.leaf_hash)
+                prev = entry.entry_hash
+                entries.append(entry)
+            body = format_checkpoint(self.origin, len(leaves), merkle.root(leaves))
             note = sign_checkpoint(body, name, private_key)
-            self._db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (seq + 1, note))
+            self._db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (len(leaves), note))
             self._db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('vkey', ?)", (vkey,)
             )
-        return entry
+        return entries
 
     def _check_extendable(
         self, rows: list[tuple[int, bytes]], leaves: list[bytes], signer: tuple[str, str]

@@ -266,7 +266,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 TOP_KEYS = ("version", "site", "departments", "approvers", "permissions", "approvals", "units", "parameters",
-            "values", "validity", "quality", "privacy", "files", "report")
+            "values", "validity", "quality", "privacy", "files", "report", "warnings")
+WARNING_KEYS = ("active_days", "trend_months", "trend_min_months", "trend_p", "air_class")
 SITE_KEYS = ("name", "publisher", "base_url", "timezone", "license", "city")
 DEPARTMENT_KEYS = ("name", "level", "area", "kind", "parent", "credit_code")
 APPROVER_KEYS = ("name", "roles", "department", "public_key")
@@ -457,6 +458,7 @@ def parse_rules(data: dict[str, Any], findings: list[Finding], path: Path = Path
     s.unknown(files, ("max_field_chars",), "files")
     report = s.mapping(data.get("report", DEFAULTS["report"]), "report")
     s.unknown(report, ("max_findings_per_rule",), "report")
+    _warnings(s, data)
     return Rules(
         path=path, site=site, departments=departments, raw=data, findings=findings,
         approvers=approvers, permissions=permissions, approvals=approvals, units=units,
@@ -734,6 +736,20 @@ def _validity(s: _Schema, data: dict, parameters: dict[str, Parameter]) -> list[
             time_label=s.choice(v.get("time_label"), ("end", "start"), f"{key}.time_label", "end"),
         ))
     return out
+
+
+def _warnings(s: _Schema, data: dict) -> None:
+    """``warnings``: thresholds of the early warnings (see docs/warnings.md); defaults apply."""
+    raw = s.mapping(data.get("warnings", {}), "warnings")
+    s.unknown(raw, WARNING_KEYS, "warnings")
+    for key in ("active_days", "trend_months", "trend_min_months"):
+        s.number(raw.get(key), f"warnings.{key}", None, minimum=1, integer=True)
+    p = s.number(raw.get("trend_p"), "warnings.trend_p", None, minimum=0)
+    if p is not None and p >= 1:
+        s.bad("warnings.trend_p", f"应小于 1，实际为 {p}", f"must be below 1, got {p}")
+    if raw.get("air_class") not in (None, 1, 2):
+        s.bad("warnings.air_class", f"应为 1 或 2（GB 3095 一类或二类区），实际为 {raw.get('air_class')}",
+              f"must be 1 or 2 (GB 3095 class 1 or 2 areas), got {raw.get('air_class')}")
 
 
 def _quality(s: _Schema, data: dict) -> dict[str, Screen]:

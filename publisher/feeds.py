@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from .content import Item
     from .site import SiteModel
 
-FEED_PATHS = {"datasets": "feeds/datasets.atom.xml", "corrections": "feeds/corrections.atom.xml"}
+FEED_PATHS = {"datasets": "feeds/datasets.atom.xml", "corrections": "feeds/corrections.atom.xml",
+              "warnings": "feeds/warnings.atom.xml"}
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,8 @@ def _feed(base: str, path: str, lang: str, title: str, entries: list[dict[str, s
 
 
 def write_feeds(site: SiteModel, site_dir: Path, tz: ZoneInfo) -> list[str]:
-    """Atom feeds of dataset releases and of corrections, in both languages (needs base_url)."""
+    """Atom feeds of dataset releases and of corrections in both languages, and of warnings in
+    Chinese (needs base_url)."""
     base = site.rules.site.base_url
     if not base:
         return []
@@ -184,7 +186,26 @@ def write_feeds(site: SiteModel, site_dir: Path, tz: ZoneInfo) -> list[str]:
             target.write_text(_feed(base, path, lang, f"{name} · {title}", entries, _stamp(fallback, tz)),
                               encoding="utf-8")
             written.append(path)
+    written.append(_write_warnings_feed(site, site_dir, tz, base, fallback))
     return written
+
+
+def _write_warnings_feed(site: SiteModel, site_dir: Path, tz: ZoneInfo, base: str, fallback: Any) -> str:
+    """The early warnings (``site.warnings``), in Chinese; each dated by the last day of its data."""
+    entries = []
+    for w in getattr(site, "warnings", None) or []:
+        ds = site.release.datasets.get(w.dataset_id)
+        entries.append({
+            "title": w.title["zh"], "link": _absolute(base, f"warnings.html#{w.id}"),
+            "id": _absolute(base, f"warnings.html#{w.id}"), "updated": _stamp(w.end, tz),
+            "author": site.department_name(ds.department, "zh") if ds else "", "summary": w.message["zh"],
+        })
+    path = FEED_PATHS["warnings"]
+    target = site_dir / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    title = f"{site.rules.site.name.get('zh')} · 预警"
+    target.write_text(_feed(base, path, "zh", title, entries, _stamp(fallback, tz)), encoding="utf-8")
+    return path
 
 
 def _coverage_end(ds: Any) -> date | None:

@@ -84,6 +84,46 @@ def _path(index: int, hashes: Sequence[bytes], lo: int, hi: int) -> list[bytes]:
     return _path(index - k, hashes, lo + k, hi) + [_subtree_root(hashes, lo, lo + k)]
 
 
+class Tree:
+    """One tree's leaves with memoised subtree roots, for many inclusion proofs of the same tree.
+
+    A single proof costs O(n) hashes; a build writes one per published version, so the subtree
+    roots are kept instead of recomputed (O(n) once, then O(log n) per proof).
+    """
+
+    def __init__(self, leaf_hashes: Sequence[bytes]) -> None:
+        self.leaves = list(leaf_hashes)
+        self._memo: dict[tuple[int, int], bytes] = {}
+
+    def _root(self, lo: int, hi: int) -> bytes:
+        if hi - lo == 1:
+            return self.leaves[lo]
+        found = self._memo.get((lo, hi))
+        if found is None:
+            k = _split(hi - lo)
+            found = self._memo[(lo, hi)] = node_hash(self._root(lo, lo + k), self._root(lo + k, hi))
+        return found
+
+    def root(self) -> bytes:
+        return self._root(0, len(self.leaves)) if self.leaves else EMPTY_ROOT
+
+    def inclusion_proof(self, index: int) -> list[bytes]:
+        """The same audit path as :func:`inclusion_proof`."""
+        if not 0 <= index < len(self.leaves):
+            raise ValueError(f"leaf index {index} outside a tree of size {len(self.leaves)}")
+        path: list[bytes] = []
+        lo, hi = 0, len(self.leaves)
+        while hi - lo > 1:
+            k = _split(hi - lo)
+            if index < lo + k:
+                path.append(self._root(lo + k, hi))
+                hi = lo + k
+            else:
+                path.append(self._root(lo, lo + k))
+                lo = lo + k
+        return path[::-1]
+
+
 def inclusion_proof(index: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
     """The audit path (RFC 6962 section 2.1.1) of leaf ``index`` among ``leaf_hashes``."""
     if not 0 <= index < len(leaf_hashes):

@@ -34,7 +34,8 @@ from .opendata import (DatasetVersion, Download, export_open_data, plan_open_dat
                        schema_org_dataset, script_json)
 from .release import Release, decide_release
 from .report import Report
-from .verify import inclusion_proof_document
+from .verify import inclusion_proof_documents
+from .warnings import derive_warnings
 from .workflow import (Version, approved_versions, open_log, publication_time, record_publications,
                        release_tree, version_tree)
 
@@ -70,6 +71,7 @@ class SiteModel:
     versions: dict[str, list[DatasetVersion]] = field(default_factory=dict)  # published, oldest first
     publications: list[dict[str, Any]] = field(default_factory=list)  # the release log, newest first
     latest_aqi: list[Any] = field(default_factory=list)  # indicators.StationAqi, one per station
+    warnings: list[Any] = field(default_factory=list)  # warnings.Warning, newest first (active: .active)
     search: bool = False  # a Pagefind index is written (the search page then loads its UI)
 
     # -- helpers for templates ---------------------------------------------------------------
@@ -161,7 +163,7 @@ class SiteModel:
                      ("bulletins/index.html", "bulletins", {}), ("about.html", "about", {}),
                      ("licence.html", "licence", {}), ("verify.html", "verify", {}),
                      ("calendar.html", "calendar", {}), ("releases.html", "releases", {}),
-                     ("search.html", "search", {})]
+                     ("search.html", "search", {}), ("warnings.html", "warnings", {})]
             pages += [(f"bulletins/category/{c}/index.html", "bulletins", {"category": c})
                       for c in self.categories() if any(b.category == c for b in self.release.bulletins.values())]
             pages += [(f"datasets/{ds.id}/index.html", "dataset", {"dataset": ds}) for ds in self.datasets()]
@@ -262,12 +264,14 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         site.versions = _dataset_versions(root, release, approved, tree.chosen, staging / "versions")
         _derive_charts(site, tz)
         site.latest_aqi = _derive_indicators(site, tz)
+        site.warnings = derive_warnings(release.datasets.values(), content.registry, rules.raw, str(tz))
         site.search = _search_available()
         stage("derive")
 
         site_dir = staging / "site"
         open_data = plan_open_data(site, staging / "opendata")
         site.downloads = open_data.downloads
+        stage("open data")
         _record_publications(root, release, tree.chosen, open_data)
         site.publications = _publication_log(root, release, current)
         _stage_bulletins(release, staging / "content")
@@ -389,11 +393,11 @@ def _export_log(root: Path, release: Release, site_dir: Path) -> None:
     checkpoint = (site_dir / LOG_DIR / CHECKPOINT_FILE).read_text(encoding="utf-8")
     proofs = site_dir / LOG_DIR / "proofs"
     proofs.mkdir()
-    for e in entries:
-        if e.event == "publication" and e.item in public and e.seq < len(lines):
-            document = inclusion_proof_document(lines, e.seq, checkpoint)
-            (proofs / f"{e.item}-v{e.version}.json").write_text(
-                json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    published = {e.seq: e for e in entries if e.event == "publication" and e.item in public and e.seq < len(lines)}
+    for seq, document in inclusion_proof_documents(lines, sorted(published), checkpoint).items():
+        e = published[seq]
+        (proofs / f"{e.item}-v{e.version}.json").write_text(
+            json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _derive_charts(site: SiteModel, tz: ZoneInfo) -> None:

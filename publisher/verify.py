@@ -112,18 +112,22 @@ def verify_file(path: Path, site: Path, vkey: str | None = None, saved_checkpoin
     )
 
 
-def inclusion_proof_document(entries_lines: list[bytes], seq: int, checkpoint_text: str) -> dict[str, Any]:
-    """The inclusion proof of entry ``seq`` as a small JSON document published beside a release."""
+def inclusion_proof_documents(entries_lines: list[bytes], seqs: list[int], checkpoint_text: str) -> dict[int, dict[str, Any]]:
+    """The inclusion proof of each entry in ``seqs``, as small JSON documents published beside
+    each release (one tree, memoised, for all of them)."""
     import base64
 
     checkpoint = parse_checkpoint(checkpoint_text)
-    leaves = exported_leaves(entries_lines[: checkpoint.size])
-    return {
-        "leaf_index": seq,
-        "tree_size": checkpoint.size,
-        "leaf_hash": base64.b64encode(leaves[seq]).decode(),
-        "proof": [base64.b64encode(h).decode() for h in merkle.inclusion_proof(seq, leaves)],
-        "root": base64.b64encode(checkpoint.root).decode(),
-        "checkpoint": "log/checkpoint",
-        "entry": json.loads(entries_lines[seq]),
-    }
+    tree = merkle.Tree(exported_leaves(entries_lines[: checkpoint.size]))
+    documents = {}
+    for seq in seqs:
+        documents[seq] = {
+            "leaf_index": seq,
+            "tree_size": checkpoint.size,
+            "leaf_hash": base64.b64encode(tree.leaves[seq]).decode(),
+            "proof": [base64.b64encode(h).decode() for h in tree.inclusion_proof(seq)],
+            "root": base64.b64encode(checkpoint.root).decode(),
+            "checkpoint": "log/checkpoint",
+            "entry": json.loads(entries_lines[seq]),
+        }
+    return documents

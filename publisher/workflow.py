@@ -372,19 +372,20 @@ def record_publications(root: Path, chosen: dict[str, Version], release_at: dict
     XLSX and Parquet downloads), so ``publisher verify`` recognises them too. The entry's time is
     :func:`publication_time`, never the clock, so rebuilding never changes the log.
     """
-    appended = []
+    actions, versions = [], []
+    for item_id in sorted(release_at):
+        latest = chosen[item_id]
+        if latest.published_at is not None:
+            continue
+        actions.append({"event": "publication", "actor": "publisher", "item": item_id, "version": latest.number,
+                        "files": latest.files, "time": publication_time(latest, release_at[item_id]),
+                        "details": {"digest": latest.digest, "reason": latest.reason,
+                                    "published_files": published_files.get(item_id, {})}})
+        versions.append(latest)
     with open_log(root) as log:
-        for item_id in sorted(release_at):
-            latest = chosen[item_id]
-            if latest.published_at is not None:
-                continue
-            when = publication_time(latest, release_at[item_id])
-            entry = log.append("publication", "publisher", item_id, version=latest.number, files=latest.files,
-                               details={"digest": latest.digest, "reason": latest.reason,
-                                        "published_files": published_files.get(item_id, {})},
-                               time=when, signer=log_signer(root))
-            latest.published_at = entry.time
-            appended.append(entry)
+        appended = log.append_many(actions, signer=log_signer(root))
+    for version, entry in zip(versions, appended):
+        version.published_at = entry.time
     return appended
 
 
@@ -495,15 +496,14 @@ def submit(root: Path, items: str | list[str], user: str, *, time: datetime | No
                 f"'{item_id}' has check errors ({', '.join(summary['errors'])}) and cannot be submitted; "
                 "run 'publisher check' and fix them first",
             )
-    entries = []
+    actions = []
+    for item_id in item_ids:
+        man = ctx.manifest(item_id)
+        archive_files(ctx.content, ctx.items[item_id], man)
+        actions.append({"event": "submission", "actor": user, "item": item_id, "files": man.files, "time": time,
+                        "details": {"digest": man.digest, "findings": summaries[item_id]}})
     with open_log(root) as log:
-        for item_id in item_ids:
-            man = ctx.manifest(item_id)
-            archive_files(ctx.content, ctx.items[item_id], man)
-            entries.append(log.append("submission", user, item_id, files=man.files, time=time,
-                                      details={"digest": man.digest, "findings": summaries[item_id]},
-                                      signer=log_signer(root)))
-    return entries
+        return log.append_many(actions, signer=log_signer(root))
 
 
 def approve(root: Path, items: str | list[str], user: str, private_key: Ed25519PrivateKey, *,
@@ -531,15 +531,15 @@ def approve(root: Path, items: str | list[str], user: str, private_key: Ed25519P
     planned = [_planned_approval(ctx, item_id, [e for e in history if e.item == item_id], user, approver.roles,
                                  role=role, ack_warnings=ack_warnings, note=note, reason=reason)
                for item_id in item_ids]
-    entries = []
+    actions = []
+    for item_id, version, man, chosen, details in planned:
+        signature = keys.sign(private_key, approval_message(item_id, man.digest, chosen, user))
+        archive_files(ctx.content, ctx.items[item_id], man)
+        details = {**details, "public_key": public, "signature": base64.b64encode(signature).decode("ascii")}
+        actions.append({"event": "approval", "actor": user, "item": item_id, "version": version,
+                        "files": man.files, "details": details, "time": time})
     with open_log(root) as log:
-        for item_id, version, man, chosen, details in planned:
-            signature = keys.sign(private_key, approval_message(item_id, man.digest, chosen, user))
-            archive_files(ctx.content, ctx.items[item_id], man)
-            details = {**details, "public_key": public, "signature": base64.b64encode(signature).decode("ascii")}
-            entries.append(log.append("approval", user, item_id, version=version, files=man.files,
-                                      details=details, time=time, signer=log_signer(root)))
-    return entries
+        return log.append_many(actions, signer=log_signer(root))
 
 
 def _planned_approval(ctx: _Context, item_id: str, entries: list[Entry], user: str, user_roles: list[str], *,

@@ -39,7 +39,11 @@ class _Ambiguous:
     line: int
 
 
-class _StrictLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (several times faster); construction stays in Python.
+_BASE = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+
+
+class _StrictLoader(_BASE):  # type: ignore[misc, valid-type]
     """SafeLoader with YAML 1.2-core implicit typing, no aliases, no duplicate keys."""
 
     yaml_implicit_resolvers: dict = {}  # resolve nothing implicitly; see construct_scalar
@@ -49,13 +53,6 @@ class _StrictLoader(yaml.SafeLoader):
         self.ambiguous: list[_Ambiguous] = []
         self.problems: list[tuple[str, int, str, str]] = []
 
-    def compose_node(self, parent, index):  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.MarkedYAMLError(
-                "aliases are not allowed", event.start_mark, "found an alias (*name)", event.start_mark
-            )
-        return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):  # type: ignore[override]
         if not isinstance(node, yaml.MappingNode):
@@ -80,7 +77,7 @@ class _StrictLoader(yaml.SafeLoader):
 
 def _construct_plain(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
     value = node.value
-    if node.style is not None:  # quoted or block scalar: always a string
+    if node.style:  # quoted or block scalar: always a string (plain is None, or "" from libyaml)
         return value
     if value in _NULL:
         return None
@@ -99,12 +96,33 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:str", _construct_plain)
 # Explicit tags other than the standard ones are refused by SafeLoader already.
 
 
+def _refuse_aliases(root: yaml.Node | None) -> None:
+    """An alias makes one node appear twice in the tree: refuse it before anything is built
+    from it, so no expansion bomb can grow. The error points at where the alias is used."""
+    seen: set[int] = set()
+    stack = [(root, root.start_mark)] if root is not None else []
+    while stack:
+        node, where = stack.pop()
+        if id(node) in seen:
+            raise yaml.MarkedYAMLError("aliases are not allowed", where, "found an alias (*name)", where)
+        seen.add(id(node))
+        # children pushed in reverse, so nodes are visited in document order and the second
+        # (textually later) occurrence is the one reported
+        if isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                stack += [(value, key.start_mark), (key, key.start_mark)]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(child, node.start_mark) for child in reversed(node.value)]
+
+
 def load_yaml(text: str, file: str, item: str | None = None) -> tuple[Any, list[Finding]]:
     """Parse ``text`` strictly. Returns the data (None when unreadable) and the findings."""
     findings: list[Finding] = []
     loader = _StrictLoader(text)
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        _refuse_aliases(node)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None

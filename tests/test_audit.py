@@ -476,3 +476,15 @@ def test_documented_offline_script_verifies_an_export(db: Path, tmp_path: Path) 
     entries.write_bytes(entries.read_bytes().replace(b"alice", b"bob", 1))
     done = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode != 0 and "chain broken" in done.stderr
+
+
+def test_append_many_records_all_or_nothing_under_one_checkpoint(db: Path) -> None:
+    good = {"event": "approval", "actor": "alice", "item": "air-quality-1", "time": START}
+    with AuditLog(db) as log:
+        with pytest.raises(AuditError):
+            log.append_many([good, {**good, "event": "frobnication"}], signer=SIGNER)
+        assert len(log) == SIZE  # the good one was not recorded either
+        entries = log.append_many([good, {**good, "item": "air-quality-2"}], signer=SIGNER)
+        assert [e.seq for e in entries] == [SIZE, SIZE + 1]
+        assert entries[1].prev_hash == entries[0].entry_hash
+    assert _verify(db).ok

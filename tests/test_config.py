@@ -91,3 +91,15 @@ def test_missing_rules_file(tmp_path):
 def test_area_contains():
     assert area_contains("990100", "990121") and area_contains("990121", "990121")
     assert not area_contains("990121", "990122") and not area_contains("990100", "980121")
+
+
+def test_warning_thresholds_are_validated(tmp_path):
+    from publisher.config import ConfigError, load_rules
+
+    text = (ROOT / "release_rules.yaml").read_text(encoding="utf-8")
+    (tmp_path / "release_rules.yaml").write_text(
+        text.replace("trend_p: 0.05", "trend_p: 5").replace("air_class: 2", "air_class: 3"), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_rules(tmp_path)
+    keys = {f.key for f in caught.value.findings}
+    assert {"warnings.trend_p", "warnings.air_class"} <= keys

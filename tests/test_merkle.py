@@ -131,3 +131,12 @@ def test_builders_refuse_nonsense() -> None:
         merkle.consistency_proof(0, _leaves(3))
     with pytest.raises(ValueError):
         merkle.consistency_proof(4, _leaves(3))
+
+
+def test_memoised_tree_gives_the_same_proofs_and_root() -> None:
+    for size in range(1, 41):
+        leaves = [merkle.leaf_hash(bytes([i])) for i in range(size)]
+        tree = merkle.Tree(leaves)
+        assert tree.root() == merkle.root(leaves)
+        for index in range(size):
+            assert tree.inclusion_proof(index) == merkle.inclusion_proof(index, leaves)
