@@ -529,13 +529,20 @@ def field(name: str, type_: str, zh: str, en: str, *, unit: str | None = None,
 
 
 def chart(id_: str, kind: str, resource: str, x: str, y: list[str], zh: str, en: str, *,
-          group: str | None = None, aggregate: str = "none") -> dict[str, Any]:
+          group: str | None = None, aggregate: str = "none", options: dict | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {"id": id_, "kind": kind, "resource": resource, "x": x, "y": y}
     if group:
         result["group"] = group
     result["aggregate"] = aggregate
+    if options:
+        result["options"] = options
     result["title"] = FlowDict(bi(zh, en))
     return result
+
+
+EMISSION_PARAMETER_NAMES = {"so2": ("二氧化硫", "SO2"), "nox": ("氮氧化物", "NOx"), "dust": ("颗粒物", "Particulate matter"),
+                            "cod": ("化学需氧量", "COD"), "nh3n": ("氨氮", "Ammonia nitrogen"),
+                            "tp": ("总磷", "Total phosphorus")}
 
 
 def dataset_metadata(id_: str, *, title: dict[str, str], description: dict[str, str],
@@ -926,6 +933,10 @@ Values in μg/m³ have one decimal, CO (mg/m³) two.
                   aggregate="monthly-mean"),
             chart("pm25-hourly-heatmap", "heatmap", "air-hourly", "time", ["pm25"],
                   "PM2.5小时浓度热力图", "Hourly PM2.5 heat map", group="station_id"),
+            chart("aqi-calendar", "aqi-calendar", "air-hourly", "time", ["so2", "no2", "co", "o3", "pm10", "pm25"],
+                  "各站点空气质量指数日历", "Daily AQI calendar by station", group="station_id"),
+            chart("aqi-levels", "aqi-levels", "air-hourly", "time", ["so2", "no2", "co", "o3", "pm10", "pm25"],
+                  "全市各月空气质量级别天数", "Days at each AQI level, city, by month", group="station_id"),
         ])
     write_yaml(folder / "dataset.yaml", meta)
 
@@ -1153,6 +1164,11 @@ fecal coliform are not used for the class; TN of lakes and reservoirs is assesse
                   "各断面总磷浓度", "Total phosphorus by section", group="section_id"),
             chart("do-monthly", "timeseries", "samples", "sample_date", ["do"],
                   "各断面溶解氧", "Dissolved oxygen by section", group="section_id"),
+            chart("water-class", "water-class", "samples", "sample_date",
+                  ["ph", "do", "codmn", "cod", "bod5", "nh3n", "tp", "tn", "cu", "zn", "fluoride", "se", "as",
+                   "hg", "cd", "cr6", "pb", "cyanide", "volatile_phenol", "petroleum", "las", "sulfide"],
+                  "各断面水质类别（单因子评价）", "Water quality class by section (single-factor method)",
+                  group="section_id"),
         ])
     write_yaml(folder / "dataset.yaml", meta)
 
@@ -1321,9 +1337,13 @@ def write_emissions_county(out: Path, area: str, rows: list[EmissionRow]) -> str
         resources.append(resource(name, path, zh, en,
                                   ["enterprise_id", "outlet_id", "date", "parameter"],
                                   emission_fields(medium)))
-        charts.append(chart(f"{name}-vs-limit", "limits", name, "date", ["value", "limit"],
-                            f"{AREA_NAME[area]}{zh}与许可限值", f"{en} against permit limits",
-                            group="enterprise_id"))
+        # one chart per pollutant: concentrations of different pollutants never share an axis
+        for parameter in sorted({r.parameter for r in medium_rows}):
+            p_zh, p_en = EMISSION_PARAMETER_NAMES[parameter]
+            charts.append(chart(f"{name}-{parameter}-vs-limit", "limits", name, "date", ["value", "limit"],
+                                f"{AREA_NAME[area]}{p_zh}日均浓度与许可限值",
+                                f"{p_en}: daily means against permit limits",
+                                group="enterprise_id", options={"filter": {"parameter": parameter}}))
     enterprises = sorted({r.enterprise.id for r in county_rows})
     names = "、".join(ENTERPRISE_BY_ID[e].name for e in enterprises)
     names_en = ", ".join(f"{ENTERPRISE_BY_ID[e].name_en} ({ENTERPRISE_BY_ID[e].industry_en})"
@@ -2016,7 +2036,7 @@ def write_emissions_bulletin(out: Path, rows: list[EmissionRow], county_ids: lis
 
 {chr(10).join(table)}
 
-[[chart: emissions-qingshan-2025/stack-vs-limit]]
+[[chart: emissions-qingshan-2025/stack-nox-vs-limit]]
 
 ## 三、超标情况及处理
 
@@ -2034,7 +2054,7 @@ def write_emissions_bulletin(out: Path, rows: list[EmissionRow], county_ids: lis
         "title": "2025年示范市重点排污单位自动监测数据情况",
         "date": BULLETIN_DATES["emissions-2025"], "department": "sthjj", "category": "pollution_source",
         "area": CITY_AREA, "classification": "public", "datasets": county_ids,
-        "charts": ["emissions-qingshan-2025/stack-vs-limit"],
+        "charts": ["emissions-qingshan-2025/stack-nox-vs-limit"],
         "summary": f"2025年全市{len(stats)}家重点排污单位自动监测日均值达标率为{pct2(total_values - total_exceed, total_values)}。",
     }, body)
 
