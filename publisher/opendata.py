@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 from zoneinfo import ZoneInfo
 
-from .content import FREQUENCIES, Dataset, FieldSpec, Resource, Text
+from .content import Dataset, FieldSpec, Resource, Text
 
 if TYPE_CHECKING:
     from .site import SiteModel

@@ -29,7 +29,7 @@ from .charts import RenderedChart, build_chart, dataset_frames, plotly_js, regis
 from .feeds import ReleaseEntry, release_entries, write_feeds, write_sitemap
 from .audit import CHECKPOINT_FILE, ENTRIES_FILE, LOG_DIR
 from .config import ConfigError, Rules, load_rules
-from .content import CATEGORIES, DATA_STATUSES, FREQUENCIES, Bulletin, Content, Dataset, load_content
+from .content import CATEGORIES, DATA_STATUSES, FREQUENCIES, Content, Dataset, load_content
 from .opendata import (DatasetVersion, Download, export_open_data, plan_open_data, reason_name,
                        schema_org_dataset, script_json)
 from .release import Release, decide_release
