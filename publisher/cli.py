@@ -233,6 +233,45 @@ def status(project: Path, fmt: str) -> None:
         click.echo(f"{s.item:<40} {s.label_zh} / {s.label_en}{version}{roles}")
 
 
+@cli.command()
+@click.argument("item")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def diff(project: Path, item: str, fmt: str) -> None:
+    """与上一已批准版本的差异 / What changed in ITEM since its last approved version."""
+    from .diff import item_diff
+
+    result = _workflow_call(item_diff, project, item)
+    click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if fmt == "json" else result.to_text())
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址 / Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="端口 / Port.")
+@click.option("--allow-remote", is_flag=True,
+              help="允许非本机地址（不建议） / Allow a non-loopback address (not recommended).")
+@click.pass_obj
+def review(project: Path, host: str, port: int, allow_remote: bool) -> None:
+    """打开新闻办公室审核台 / Start the press office's review console in the browser."""
+    from .review import ReviewError, make_server
+
+    try:
+        server = make_server(project, host, port, allow_remote=allow_remote)
+    except ConfigError as exc:
+        raise _config_error(exc) from None
+    except ReviewError as exc:
+        raise ProjectError(f"{exc.zh} / {exc.en}") from None
+    except OSError as exc:
+        raise ProjectError(f"无法在 {host}:{port} 上监听 / cannot listen on {host}:{port}: {exc.strerror}") from None
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"审核台已启动，请在浏览器中打开 / the review console is running at "
+               f"http://{shown}:{getattr(server, 'effective_port', port)}/  (Ctrl+C 停止 / to stop)")
+    try:
+        server.run()
+    finally:
+        server.close()
+
+
 @cli.group()
 def audit() -> None:
     """审计记录 / The audit trail."""
@@ -324,6 +363,35 @@ def verify(project: Path, file: Path, site_dir: Path | None, checkpoint: Path | 
     else:
         click.echo("\n".join(verdict.lines()))
     sys.exit(EXIT_OK if verdict.ok else EXIT_PROBLEMS)
+
+
+@cli.group()
+def draft() -> None:
+    """起草公报 / Draft bulletins from the data."""
+
+
+@draft.command("bulletin")
+@click.argument("kind", type=click.Choice(["air-monthly", "water-quarterly"]))
+@click.option("--month", default=None, help="月份 / The month, e.g. 2025-10 (air-monthly).")
+@click.option("--quarter", default=None, help="季度 / The quarter, e.g. 2025-Q3 (water-quarterly).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="输出文件 / Where to write (default: content/bulletins/<id>.md); never overwritten.")
+@click.pass_obj
+def draft_bulletin_command(project: Path, kind: str, month: str | None, quarter: str | None, out: Path | None) -> None:
+    """按数据起草公报 / Write a draft bulletin whose every number is a figure computed from the data."""
+    from .drafting import DraftError, draft_bulletin
+
+    period = month if kind == "air-monthly" else quarter
+    if not period:
+        raise ProjectError("请给出 --month（air-monthly）或 --quarter（water-quarterly） / give --month or --quarter")
+    try:
+        path = draft_bulletin(project, kind, period, out)
+    except ConfigError as exc:
+        raise _config_error(exc) from None
+    except DraftError as exc:
+        raise ProjectError(str(exc)) from None
+    click.echo(f"已起草 / Drafted: {path}")
+    click.echo(f"下一步 / Next: publisher check {path.name.removesuffix('.md')}")
 
 
 def _exit_for(report: Report) -> int:

@@ -55,7 +55,7 @@ DATASET_REQUIRED = (
 )
 DATASET_OPTIONAL = ("standards", "methodology", "keywords", "release_at", "next_update", "charts")
 BULLETIN_REQUIRED = ("title", "date", "department", "category", "classification")
-BULLETIN_OPTIONAL = ("area", "datasets", "charts", "summary", "release_at", "title_en", "keywords")
+BULLETIN_OPTIONAL = ("area", "datasets", "charts", "summary", "release_at", "title_en", "keywords", "figures")
 FIELD_KEYS = (
     "name", "type", "title", "description", "unit", "parameter", "references", "sensitive",
     "constraints",

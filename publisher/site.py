@@ -36,8 +36,8 @@ from .release import Release, decide_release
 from .report import Report
 from .verify import inclusion_proof_documents
 from .warnings import derive_warnings
-from .workflow import (Version, approved_versions, open_log, publication_time, record_publications,
-                       release_tree, version_tree)
+from .workflow import (ReleaseTree, Version, approved_versions, manifest, open_log, publication_time,
+                       record_publications, release_tree, version_tree)
 
 LANGS = ("zh", "en")
 STAGING_PREFIX = ".publisher-build-"
@@ -73,6 +73,7 @@ class SiteModel:
     latest_aqi: list[Any] = field(default_factory=list)  # indicators.StationAqi, one per station
     warnings: list[Any] = field(default_factory=list)  # warnings.Warning, newest first (active: .active)
     search: bool = False  # a Pagefind index is written (the search page then loads its UI)
+    preview: str | None = None  # the item a review-console preview shows (pages carry a banner)
 
     # -- helpers for templates ---------------------------------------------------------------
 
@@ -218,6 +219,33 @@ def build_site(root: Path, output: Path | None = None, now: datetime | None = No
         return _build(root, output, rules, current, approved, now, tz, stage)
 
 
+def build_preview(root: Path, item_id: str, output: Path, now: datetime | None = None) -> BuildResult:
+    """Render the portal as it will look once ``item_id``'s current bytes are published.
+
+    For the review console: only the item and the datasets it cites (their approved versions)
+    are rendered, into ``output`` — a private folder, never ``output/`` — and every page carries a
+    preview banner. Nothing is written to the audit log; the item's checks still apply.
+    """
+    root = Path(root).resolve()
+    stage = _Stages()
+    rules = load_rules(root)
+    current = load_content(root)
+    item = current.item(item_id)
+    if item is None:
+        raise BuildError(f"找不到条目 '{item_id}' / no item named '{item_id}'")
+    cited = set()
+    if item.kind == "bulletin":  # a bulletin's pages need the datasets it cites and charts
+        cited = set(item.datasets) | {ref.partition("/")[0] for ref in item.charts}
+    approved = {k: v for k, v in approved_versions(root, rules, current).items() if k in cited and k != item_id}
+    tz = ZoneInfo(rules.site.timezone)
+    now = now or datetime.now(tz)
+    if item.release_at is not None and item.release_at > now:
+        now = item.release_at  # show it as it will be on its release day
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with _build_lock(output.parent):
+        return _build(root, output, rules, current, approved, now, tz, stage, preview=item_id)
+
+
 class _Stages:
     """Times each named stage of the build."""
 
@@ -247,11 +275,13 @@ def _build_lock(folder: Path) -> Iterator[None]:
 
 
 def _build(root: Path, output: Path, rules: Rules, current: Content, approved: dict[str, list[Version]],
-           now: datetime, tz: ZoneInfo, stage: _Stages) -> BuildResult:
+           now: datetime, tz: ZoneInfo, stage: _Stages, preview: str | None = None) -> BuildResult:
     """The build's stages after loading; everything is staged until the final swap."""
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=output.parent))
     try:
         tree = release_tree(root, current, approved, staging / "release", now)
+        if preview is not None:
+            tree = _with_preview(tree, current, approved, preview, staging / "release", now)
         content = tree.content
         stage("load")
         report = check_content(rules, content)
@@ -265,21 +295,24 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         _derive_charts(site, tz)
         site.latest_aqi = _derive_indicators(site, tz)
         site.warnings = derive_warnings(release.datasets.values(), content.registry, rules.raw, str(tz))
-        site.search = _search_available()
+        site.search = preview is None and _search_available()
+        site.preview = preview
         stage("derive")
 
         site_dir = staging / "site"
         open_data = plan_open_data(site, staging / "opendata")
         site.downloads = open_data.downloads
         stage("open data")
-        _record_publications(root, release, tree.chosen, open_data)
+        if preview is None:  # a preview publishes nothing, so it records nothing
+            _record_publications(root, release, tree.chosen, open_data)
         site.publications = _publication_log(root, release, current)
         _stage_bulletins(release, staging / "content")
         _run_pelican(root, site, staging / "content", site_dir)
         stage("render")
         _export(site, site_dir)
         export_open_data(open_data, site_dir)
-        _export_log(root, release, site_dir)
+        if preview is None:
+            _export_log(root, release, site_dir)
         write_feeds(site, site_dir, tz)
         write_sitemap(site, site_dir)
         stage("export")
@@ -300,6 +333,22 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         shutil.rmtree(staging, ignore_errors=True)
     stage.timings["total"] = sum(stage.timings.values())
     return BuildResult(output=output, report=report, release=release, pages=pages, timings=stage.timings)
+
+
+def _with_preview(tree: ReleaseTree, current: Content, approved: dict[str, list[Version]], item_id: str,
+                  folder: Path, now: datetime) -> ReleaseTree:
+    """The release tree with ``item_id``'s current files in place of any approved version."""
+    item = current.item(item_id)
+    man = manifest(current, item)
+    for rel in man.files:
+        target = folder / "content" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(current.root / "content" / rel, target)
+    history = approved.setdefault(item_id, [])
+    version = Version(number=len(history) + 1, digest=man.digest, files=man.files, approved_at=now.isoformat(),
+                      reason="correction" if history else "initial", note="预览 / preview", approvals=[])
+    history.append(version)
+    return ReleaseTree(load_content(folder), {**tree.chosen, item_id: version}, tree.pending)
 
 
 def _withdrawn(current: Content, approved: dict[str, list[Version]]) -> dict[str, dict[str, Any]]:

@@ -508,10 +508,13 @@ def submit(root: Path, items: str | list[str], user: str, *, time: datetime | No
 
 def approve(root: Path, items: str | list[str], user: str, private_key: Ed25519PrivateKey, *,
             role: str | None = None, ack_warnings: bool = False, note: str = "",
-            reason: str | None = None, time: datetime | None = None) -> list[Entry]:
+            reason: str | None = None, time: datetime | None = None,
+            expected_digest: str | None = None) -> list[Entry]:
     """Sign and record ``user``'s approval of the current bytes of each item, or refuse with why.
 
     Every item is checked first; if any approval would be refused, nothing is recorded.
+    ``expected_digest`` is the version the approver looked at (the review console's page): if
+    the item's bytes differ now, the approval is refused rather than signing unseen bytes.
     """
     item_ids = _as_list(items)
     ctx = _load(root, item_ids)
@@ -529,7 +532,8 @@ def approve(root: Path, items: str | list[str], user: str, private_key: Ed25519P
     with open_log(root) as log:
         history = log.entries()
     planned = [_planned_approval(ctx, item_id, [e for e in history if e.item == item_id], user, approver.roles,
-                                 role=role, ack_warnings=ack_warnings, note=note, reason=reason)
+                                 role=role, ack_warnings=ack_warnings, note=note, reason=reason,
+                                 expected_digest=expected_digest)
                for item_id in item_ids]
     actions = []
     for item_id, version, man, chosen, details in planned:
@@ -543,11 +547,14 @@ def approve(root: Path, items: str | list[str], user: str, private_key: Ed25519P
 
 
 def _planned_approval(ctx: _Context, item_id: str, entries: list[Entry], user: str, user_roles: list[str], *,
-                      role: str | None, ack_warnings: bool, note: str,
-                      reason: str | None) -> tuple[str, int, Manifest, str, dict[str, Any]]:
+                      role: str | None, ack_warnings: bool, note: str, reason: str | None,
+                      expected_digest: str | None = None) -> tuple[str, int, Manifest, str, dict[str, Any]]:
     """Everything an approval of one item needs, or the WorkflowError saying why not."""
     item, man = ctx.items[item_id], ctx.manifest(item_id)
     digest = man.digest
+    if expected_digest is not None and expected_digest != digest:
+        raise WorkflowError(f"'{item_id}' 在打开审核页面后已被修改，请重新打开页面查看新版本",
+                            f"the item changed after the page was opened; reopen '{item_id}' to review the new version")
     summary = _findings_summary(ctx.report, item_id)
     if summary["errors"]:
         raise WorkflowError(f"'{item_id}' 有检查错误（{', '.join(summary['errors'])}），不能批准",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,20 @@ def built_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     approve_items(project)
     build_site(project)
     return project / "output"
+
+
+CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's chromium driven by Playwright, one for the whole session (Playwright's sync API
+    cannot run two at once). Skips with the reason when chromium or Playwright is missing."""
+    if not CHROMIUM:
+        pytest.skip("chromium is not installed (run tools/test-setup.sh as root, or apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()

@@ -12,6 +12,7 @@ validity        data capture before aggregation (GB 3095-2012 Table 4, HJ 663-20
 privacy         personal data, spreadsheet formula triggers, invisible characters, banned terms,
                 sensitive columns
 quality         flat-lined series, spikes, long gaps, values clustered under a permit limit
+figures         numbers a bulletin cites, recomputed from the cited dataset
 =============== ================================================================================
 
 The order matters: ``schema`` and ``values`` type the columns the later families read.
@@ -19,9 +20,9 @@ The order matters: ``schema`` and ``values`` type the columns the later families
 
 from __future__ import annotations
 
-from . import permissions, privacy, quality, schema, validity, values
+from . import figures, permissions, privacy, quality, schema, validity, values
 
-FAMILIES = (permissions, schema, values, validity, privacy, quality)
+FAMILIES = (permissions, schema, values, validity, privacy, quality, figures)
 FAMILY_NAMES = tuple(m.__name__.rsplit(".", 1)[-1] for m in FAMILIES)
 
 __all__ = ["FAMILIES", "FAMILY_NAMES"]

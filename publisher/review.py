@@ -1,0 +1,561 @@
+"""The press office's review console: a small local web app over the release workflow.
+
+``publisher review`` serves it on 127.0.0.1. An officer picks their name, unlocks their private
+key with its passphrase, sees the items awaiting their approval, reviews each one's findings
+and its diff against the last approved version, and approves or rejects it. Every action is one
+call into :mod:`publisher.workflow`, exactly as the command line makes it: the same checks, the
+same signatures over the same bytes, the same audit log.
+
+Security, in short: the unlocked key lives only in this process's memory, in the server-side
+session of one browser (a random id in an HttpOnly, SameSite=Strict cookie), and is dropped
+after 30 idle minutes or on sign-out; it is never written anywhere. Every form carries a
+per-session CSRF token, checked on every POST. An approval carries the version digest the page
+showed, so a page opened before the files changed cannot approve the new bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import Flask, Response, abort, redirect, request, send_from_directory
+from jinja2 import DictLoader, Environment, select_autoescape
+
+from . import keys
+from .config import load_rules
+from .diff import item_diff
+from .report import Finding
+from .site import BuildError, build_preview
+from .workflow import WorkflowError, approve, item_states, open_log, reject
+
+SESSION_COOKIE = "publisher_review_session"
+IDLE_SECONDS = 30 * 60
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+class ReviewError(Exception):
+    """The console cannot start as asked (e.g. a non-loopback address without --allow-remote)."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        self.zh, self.en = zh, en
+        super().__init__(f"{zh} / {en}")
+
+
+@dataclass
+class OfficerSession:
+    """One browser's session: its CSRF token, language and, once unlocked, the officer's key."""
+
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    lang: str = "zh"
+    user: str | None = None
+    key: Ed25519PrivateKey | None = None
+    last_seen: float = field(default_factory=time.monotonic)
+    message: tuple[str, str, str] | None = None  # (kind, zh, en), shown once
+
+    def sign_out(self) -> None:
+        self.user, self.key = None, None
+
+
+class SessionStore:
+    """Sessions in memory only, by random id; idle ones lose their key."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, OfficerSession] = {}
+        self._lock = threading.Lock()
+
+    def get(self, sid: str | None) -> tuple[str, OfficerSession, bool]:
+        """The session for ``sid``, or a new one: (id, session, is_new)."""
+        now = time.monotonic()
+        with self._lock:
+            for stale in [k for k, s in self._sessions.items() if now - s.last_seen > IDLE_SECONDS]:
+                self._sessions[stale].sign_out()
+                del self._sessions[stale]
+            if sid and sid in self._sessions:
+                session = self._sessions[sid]
+                session.last_seen = now
+                return sid, session, False
+            sid = secrets.token_urlsafe(32)
+            session = self._sessions[sid] = OfficerSession()
+            return sid, session, True
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (127.0.0.0/8, ::1 or localhost)."""
+    if host.strip("[]").lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def finding_id(f: Finding) -> str:
+    """A stable id for one finding, so an acknowledgement names exactly the warning it saw."""
+    text = "\x1f".join(str(x) for x in (f.rule, f.file, f.row, f.column, f.key, f.message_en))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+# -- the app -------------------------------------------------------------------------------
+
+
+def create_app(root: Path, *, allow_remote: bool = False) -> Flask:
+    """The console's WSGI app for the portal project in ``root``."""
+    root = Path(root).resolve()
+    app = Flask(__name__)
+    store = SessionStore()
+    env = Environment(loader=DictLoader(TEMPLATES), autoescape=select_autoescape(default=True))
+
+    def current() -> tuple[str, OfficerSession, bool]:
+        return store.get(request.cookies.get(SESSION_COOKIE))
+
+    def page(template: str, status: int = 200, **context: Any) -> Response:
+        sid, session, new = context.pop("_session")
+        lang = session.lang
+
+        def t(zh: str, en: str) -> str:
+            return zh if lang == "zh" else en
+
+        message, session.message = session.message, None
+        html = env.get_template(template).render(t=t, lang=lang, session=session, csrf=session.csrf,
+                                                 message=message, path=request.full_path.rstrip("?"),
+                                                 **context)
+        response = Response(html, status=status, mimetype="text/html")
+        if new:
+            response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="Strict", path="/")
+        return response
+
+    def back(location: str, sess: tuple[str, OfficerSession, bool]) -> Response:
+        response = redirect(location, code=303)
+        sid, _, new = sess
+        if new:
+            response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="Strict", path="/")
+        return response
+
+    @app.before_request
+    def guard() -> None:
+        # A page reached under another host name (DNS rebinding) is refused unless serving remotely.
+        if not allow_remote and not is_loopback(urlsplit("//" + request.host).hostname or ""):
+            abort(400)
+        if request.method == "POST":
+            sid = request.cookies.get(SESSION_COOKIE)
+            _, session, new = store.get(sid)
+            token = request.form.get("csrf", "")
+            if new or not hmac.compare_digest(token.encode(), session.csrf.encode()):
+                abort(403)
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = ("default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                                       "form-action 'self'; frame-ancestors 'none'")
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(403)
+    def forbidden(_exc: Exception) -> Response:
+        return Response("403 请求缺少有效的安全令牌，请刷新页面后重试 / "
+                        "the request lacks a valid security token; reload the page and try again",
+                        status=403, mimetype="text/plain")
+
+    @app.get("/")
+    def queue() -> Response:
+        sess = current()
+        _, session, _ = sess
+        rules = load_rules(root)
+        if session.user is None:
+            officers = [(a.id, a.name.get("zh"), a.name.get("en") or a.id, ", ".join(a.roles))
+                        for a in rules.approvers.values()]
+            return page("unlock.html", _session=sess, officers=officers)
+        mine, others = review_queue(root, session.user)
+        return page("queue.html", _session=sess, mine=mine, others=others,
+                    officer=rules.approvers[session.user])
+
+    @app.get("/language/<lang>")
+    def language(lang: str) -> Response:
+        sess = current()
+        sess[1].lang = "en" if lang == "en" else "zh"
+        target = request.args.get("next", "/")
+        return back(target if target.startswith("/") and not target.startswith("//") else "/", sess)
+
+    @app.post("/unlock")
+    def unlock() -> Response:
+        sess = current()
+        session = sess[1]
+        user = request.form.get("user", "")
+        passphrase = request.form.get("passphrase", "")
+        try:
+            session.key = unlock_key(root, user, passphrase)
+            session.user = user
+            session.message = ("ok", f"已解锁 {user} 的私钥（仅保存在本次会话的内存中）",
+                               f"{user}'s key is unlocked (held in memory for this session only)")
+        except WorkflowError as exc:
+            session.message = ("error", exc.zh, exc.en)
+        return back("/", sess)
+
+    @app.post("/lock")
+    def lock() -> Response:
+        sess = current()
+        sess[1].sign_out()
+        sess[1].message = ("ok", "已退出，私钥已从内存中清除", "signed out; the key was dropped from memory")
+        return back("/", sess)
+
+    @app.get("/items/<item_id>")
+    def review(item_id: str) -> Response:
+        sess = current()
+        if sess[1].user is None:
+            return back("/", sess)
+        return review_page(item_id, sess)
+
+    def review_page(item_id: str, sess, status: int = 200, note: str = "") -> Response:
+        states, report = item_states(root)
+        state = next((s for s in states if s.item == item_id), None)
+        if state is None:
+            abort(404)
+        rules = load_rules(root)
+        officer = rules.approvers[sess[1].user]
+        findings = report.for_item(item_id)
+        errors = [f for f in findings if f.severity.value == "error"]
+        warnings = [(finding_id(f), f) for f in findings if f.severity.value == "warning"]
+        notes = [f for f in findings if f.severity.value == "info"]
+        try:
+            diff = item_diff(root, item_id)
+        except WorkflowError as exc:
+            diff, sess[1].message = None, ("error", exc.zh, exc.en)
+        pending = [r for r in state.roles_required if r not in state.roles_done]
+        return page("item.html", status=status, _session=sess, state=state, errors=errors, warnings=warnings,
+                    notes=notes, diff=diff, pending=pending, my_roles=[r for r in pending if r in officer.roles],
+                    note=note)
+
+    preview_lock = threading.Lock()
+
+    @app.get("/items/<item_id>/preview/")
+    @app.get("/items/<item_id>/preview/<path:rel>")
+    def preview(item_id: str, rel: str = "") -> Response:
+        """The public pages exactly as the build renders them, from the item's current bytes,
+        built once per version into var/previews/ (never output/), marked as a preview."""
+        sess = current()
+        if sess[1].user is None:
+            return back("/", sess)
+        states, _ = item_states(root)
+        state = next((s for s in states if s.item == item_id), None)
+        if state is None:
+            abort(404)
+        folder = root / "var" / "previews" / f"{item_id}-{state.digest[:16]}"
+        with preview_lock:  # one build at a time; later requests reuse it
+            if not folder.is_dir():
+                for old in folder.parent.glob(f"{item_id}-*"):
+                    shutil.rmtree(old, ignore_errors=True)  # previews of versions since replaced
+                try:
+                    build_preview(root, item_id, folder)
+                except BuildError as exc:
+                    return Response(f"预览生成失败 / the preview could not be built: {exc}", status=500,
+                                    mimetype="text/plain")
+        if not rel:
+            page_path = f"datasets/{item_id}/index.html" if state.kind == "dataset" else f"bulletins/{item_id}.html"
+            return redirect(f"/items/{item_id}/preview/{page_path}", code=303)
+        response = send_from_directory(folder, rel)
+        response.headers["X-Robots-Tag"] = "noindex"
+        return response
+
+    @app.post("/items/<item_id>/approve")
+    def approve_item(item_id: str) -> Response:
+        sess = current()
+        session = sess[1]
+        if session.user is None or session.key is None:
+            return back("/", sess)
+        digest = request.form.get("digest", "")
+        note = request.form.get("note", "")
+        acknowledged = set(request.form.getlist("ack"))
+        _, report = item_states(root)
+        warnings = {finding_id(f) for f in report.for_item(item_id) if f.severity.value == "warning"}
+        if not warnings <= acknowledged:
+            session.message = ("error", f"还有 {len(warnings - acknowledged)} 条警告未确认；请逐条查看并勾选后再批准",
+                               f"{len(warnings - acknowledged)} warnings are not acknowledged; "
+                               "review and tick each one before approving")
+            return review_page(item_id, sess, status=409, note=note)
+        try:
+            [entry] = approve(root, item_id, session.user, session.key, ack_warnings=True, note=note,
+                              expected_digest=digest)
+        except WorkflowError as exc:
+            session.message = ("error", exc.zh, exc.en)
+            return review_page(item_id, sess, status=409, note=note)
+        role = entry.details["role"]
+        session.message = ("ok", f"已以 {role} 身份批准 {item_id}（审计记录 #{entry.seq}）",
+                           f"approved {item_id} as {role} (audit log #{entry.seq})")
+        return back("/", sess)
+
+    @app.post("/items/<item_id>/reject")
+    def reject_item(item_id: str) -> Response:
+        sess = current()
+        session = sess[1]
+        if session.user is None or session.key is None:
+            return back("/", sess)
+        reason = request.form.get("reason", "")
+        states, _ = item_states(root)
+        state = next((s for s in states if s.item == item_id), None)
+        if state is None:
+            abort(404)
+        try:
+            if state.digest != request.form.get("digest", ""):
+                raise WorkflowError(f"'{item_id}' 在打开审核页面后已被修改，请重新打开页面查看新版本",
+                                    f"the item changed after the page was opened; reopen '{item_id}' to review "
+                                    "the new version")
+            entry = reject(root, item_id, session.user, reason)
+        except WorkflowError as exc:
+            session.message = ("error", exc.zh, exc.en)
+            return review_page(item_id, sess, status=409)
+        session.message = ("ok", f"已退回 {item_id}（审计记录 #{entry.seq}）", f"rejected {item_id} (audit log #{entry.seq})")
+        return back("/", sess)
+
+    return app
+
+
+def unlock_key(root: Path, user: str, passphrase: str) -> Ed25519PrivateKey:
+    """Load ``var/keys/<user>.key`` with the passphrase and check it is the key the rules list."""
+    rules = load_rules(root)
+    approver = rules.approvers.get(user)
+    if approver is None:
+        raise WorkflowError(f"'{user}' 不在审批人名单中", f"'{user}' is not an approver")
+    path = Path(root) / "var" / "keys" / f"{user}.key"
+    if not path.is_file():
+        raise WorkflowError(f"找不到 '{user}' 的私钥（publisher keygen {user} 可生成）",
+                            f"no private key for '{user}' (create one with 'publisher keygen {user}')")
+    try:
+        key = keys.load_private_key(path, passphrase or None)
+    except keys.KeyFileError as exc:
+        if "wrong passphrase" in str(exc) or "passphrase is required" in str(exc):
+            raise WorkflowError("口令不正确，请重新输入", "wrong passphrase; please try again") from None
+        raise WorkflowError(f"私钥无法使用：{exc}", f"the key cannot be used: {exc}") from None
+    if keys.public_key_text(key) != approver.public_key:
+        raise WorkflowError(f"该私钥与发布规则中登记的 '{user}' 公钥不符",
+                            f"this key does not match the public key listed for '{user}'")
+    return key
+
+
+@dataclass
+class QueueRow:
+    state: Any  # ItemState
+    pending: list[str]
+    mine: list[str]
+    own_submission: bool
+
+
+def review_queue(root: Path, user: str) -> tuple[list[QueueRow], list[QueueRow]]:
+    """Submitted items still needing approval: (those this officer can approve, the others)."""
+    rules = load_rules(root)
+    roles = rules.approvers[user].roles if user in rules.approvers else []
+    states, _ = item_states(root)
+    with open_log(root) as log:
+        submitters = {(e.item, e.details.get("digest")): e.actor for e in log.entries() if e.event == "submission"}
+    mine, others = [], []
+    for s in states:
+        if s.state not in ("awaiting", "modified") or s.rejection is not None:
+            continue
+        submitter = submitters.get((s.item, s.digest))
+        if submitter is None:
+            continue  # a modified item whose new bytes were not submitted: nothing to approve
+        pending = [r for r in s.roles_required if r not in s.roles_done]
+        row = QueueRow(s, pending, [r for r in pending if r in roles], submitter == user)
+        (mine if row.mine and not row.own_submission else others).append(row)
+    return mine, others
+
+
+def make_server(root: Path, host: str = "127.0.0.1", port: int = 8765, *, allow_remote: bool = False):
+    """A waitress server for the console (call ``.run()``; ``.close()`` to stop)."""
+    from waitress import create_server
+
+    if not is_loopback(host) and not allow_remote:
+        raise ReviewError(f"审核台只应在本机地址上运行，{host} 不是本机地址；确需远程访问请加 --allow-remote",
+                          f"the review console serves on a loopback address only; {host} is not one "
+                          "(add --allow-remote if you really mean it)")
+    load_rules(root)  # a broken rules file is reported now, not on the first page
+    return create_server(create_app(root, allow_remote=allow_remote), host=host, port=port, threads=4,
+                         ident="publisher-review")
+
+
+# -- templates -----------------------------------------------------------------------------
+
+_BASE = """<!doctype html>
+<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{% block title %}{% endblock %} · {{ t('审核台', 'Review console') }}</title>
+<style>
+body{font-family:"Noto Sans CJK SC",system-ui,sans-serif;margin:0;color:#1d2630;background:#f6f7f9;line-height:1.55}
+header{background:#17405e;color:#fff;padding:.6rem 1rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
+header a{color:#fff}header button{color:#fff;background:transparent;border:1px solid #fff}header .who{margin-left:auto}
+main{max-width:72rem;margin:0 auto;padding:1rem}
+table{border-collapse:collapse;width:100%;background:#fff;margin:.5rem 0 1rem}
+th,td{border:1px solid #ccd3da;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#e9eef3}
+.msg{padding:.6rem .8rem;border-radius:4px;margin:.5rem 0}.msg.ok{background:#e3f4e6}.msg.error{background:#fbe3e1}
+.msg .en,.sub{color:#4a5560;font-size:.9em}
+.error-f{border-left:4px solid #b3261e;padding-left:.5rem}.warning-f{border-left:4px solid #b26a00;padding-left:.5rem}
+del{background:#fbe3e1;text-decoration:line-through}ins{background:#dff3e1;text-decoration:none}
+.changed td.hit{background:#fff4cc}
+pre.diff{background:#fff;border:1px solid #ccd3da;padding:.5rem;overflow-x:auto}
+pre.diff .add{background:#dff3e1;display:block}pre.diff .del{background:#fbe3e1;display:block}
+pre.diff .hunk{color:#17405e;display:block}
+form.inline{display:inline}
+button{font-size:1rem;padding:.35rem .9rem}
+.approve{background:#1f6f3b;color:#fff;border:0}.reject{background:#8a1c1c;color:#fff;border:0}
+textarea{width:100%;min-height:4rem;font:inherit}
+label{display:block;margin:.3rem 0}
+</style></head>
+<body>
+<header>
+  <strong>{{ t('生态环境监测信息发布 · 审核台', 'Environmental monitoring releases · Review console') }}</strong>
+  <a href="/">{{ t('待审队列', 'Queue') }}</a>
+  {% if lang == 'zh' %}<a class="lang-switch" href="/language/en?next={{ path|urlencode }}" lang="en">English</a>
+  {% else %}<a class="lang-switch" href="/language/zh?next={{ path|urlencode }}" lang="zh-CN">中文</a>{% endif %}
+  {% if session.user %}<span class="who">{{ t('审批人', 'Officer') }}: <strong id="officer">{{ session.user }}</strong>
+  <form class="inline" method="post" action="/lock"><input type="hidden" name="csrf" value="{{ csrf }}">
+  <button type="submit">{{ t('退出并清除私钥', 'Sign out and drop the key') }}</button></form></span>{% endif %}
+</header>
+<main>
+{% if message %}<div class="msg {{ message[0] }}" role="{{ 'alert' if message[0] == 'error' else 'status' }}" id="message">
+  {% if lang == 'zh' %}{{ message[1] }}<div class="en" lang="en">{{ message[2] }}</div>
+  {% else %}{{ message[2] }}<div class="en" lang="zh-CN">{{ message[1] }}</div>{% endif %}</div>{% endif %}
+{% block main %}{% endblock %}
+</main></body></html>
+"""
+
+_UNLOCK = """{% extends "base.html" %}{% block title %}{{ t('解锁私钥', 'Unlock your key') }}{% endblock %}
+{% block main %}
+<h1>{{ t('解锁审批私钥', 'Unlock your approval key') }}</h1>
+<p>{{ t('请选择您的姓名并输入私钥口令。私钥只在本次浏览器会话期间保存在本机服务器内存中，不会写入任何文件；30 分钟无操作或退出后即清除。',
+        'Pick your name and enter your key passphrase. The key is held in this local server\\'s memory for this browser session only, never written anywhere, and dropped after 30 idle minutes or when you sign out.') }}</p>
+<form method="post" action="/unlock" id="unlock">
+  <input type="hidden" name="csrf" value="{{ csrf }}">
+  <label>{{ t('审批人', 'Officer') }}
+    <select name="user" required>{% for id, zh, en, roles in officers %}
+      <option value="{{ id }}">{{ zh if lang == 'zh' else en }} ({{ id }}; {{ roles }})</option>{% endfor %}
+    </select></label>
+  <label>{{ t('私钥口令', 'Passphrase') }} <input type="password" name="passphrase" autocomplete="current-password" required></label>
+  <button type="submit">{{ t('解锁', 'Unlock') }}</button>
+</form>
+{% endblock %}
+"""
+
+_QUEUE = """{% extends "base.html" %}{% block title %}{{ t('待审队列', 'Queue') }}{% endblock %}
+{% macro rows(list, mine) %}
+<table><thead><tr><th>{{ t('条目', 'Item') }}</th><th>{{ t('状态', 'Status') }}</th><th>{{ t('部门', 'Department') }}</th>
+<th>{{ t('定时发布', 'Embargo until') }}</th><th>{{ t('检查结果', 'Checks') }}</th><th>{{ t('已批准', 'Approved by role') }}</th>
+<th>{{ t('尚需', 'Still needed') }}</th></tr></thead><tbody>
+{% for row in list %}{% set s = row.state %}
+<tr data-item="{{ s.item }}"><td><a href="/items/{{ s.item }}">{{ s.item }}</a> <span class="sub">{{ t('数据集', 'dataset') if s.kind == 'dataset' else t('公报', 'bulletin') }}</span></td>
+<td>{{ s.label_zh if lang == 'zh' else s.label_en }}{% if s.state == 'modified' %} · {{ t('新版本待审批', 'new version awaiting approval') }}{% endif %}{% if s.roles_done %} · {{ t('部分批准', 'partly approved') }}{% endif %}</td>
+<td>{{ s.department }}</td><td>{{ s.release_at or t('无', 'none') }}</td>
+<td>{{ t('错误', 'errors') }} {{ s.errors }} · {{ t('警告', 'warnings') }} {{ s.warnings }}</td>
+<td class="done">{{ s.roles_done|join(', ') or '—' }}</td><td class="pending">{{ row.pending|join(', ') }}
+{% if row.own_submission %}<div class="sub">{{ t('由您提交，不能自己批准', 'you submitted it and cannot approve it') }}</div>{% endif %}</td></tr>
+{% else %}<tr><td colspan="7">{{ t('没有条目', 'Nothing here') }}</td></tr>{% endfor %}
+</tbody></table>
+{% endmacro %}
+{% block main %}
+<h1>{{ t('等待您审批的条目', 'Items awaiting your approval') }}</h1>
+<p class="sub">{{ t('您的角色', 'Your roles') }}: {{ officer.roles|join(', ') }}</p>
+<section id="mine">{{ rows(mine, true) }}</section>
+<h2>{{ t('等待其他角色审批的条目', 'Items awaiting other roles') }}</h2>
+<section id="others">{{ rows(others, false) }}</section>
+{% endblock %}
+"""
+
+_ITEM = """{% extends "base.html" %}{% block title %}{{ state.item }}{% endblock %}
+{% block main %}
+<h1>{{ state.item }} <span class="sub">{{ t('数据集', 'dataset') if state.kind == 'dataset' else t('公报', 'bulletin') }}</span></h1>
+<table>
+<tr><th>{{ t('状态', 'Status') }}</th><td id="state">{{ state.label_zh if lang == 'zh' else state.label_en }}</td></tr>
+<tr><th>{{ t('部门', 'Department') }}</th><td>{{ state.department }}</td></tr>
+<tr><th>{{ t('定时发布', 'Embargo until') }}</th><td>{{ state.release_at or t('无', 'none') }}</td></tr>
+<tr><th>{{ t('版本摘要', 'Version digest') }}</th><td><code>{{ state.digest }}</code></td></tr>
+<tr><th>{{ t('已批准', 'Approved by role') }}</th><td>{{ state.roles_done|join(', ') or '—' }}</td></tr>
+<tr><th>{{ t('尚需', 'Still needed') }}</th><td>{{ pending|join(', ') or '—' }}</td></tr>
+{% if state.rejection %}<tr><th>{{ t('退回', 'Rejected') }}</th><td>{{ state.rejection.user }}: {{ state.rejection.reason }}</td></tr>{% endif %}
+</table>
+
+<h2>{{ t('检查结果', 'Check results') }}</h2>
+{% if not errors and not warnings and not notes %}<p>{{ t('没有发现问题。', 'No findings.') }}</p>{% endif %}
+{% for f in errors %}<div class="error-f"><strong>{{ t('错误', 'Error') }} [{{ f.rule }}]</strong> {{ f.location }}<br>
+{{ f.message_zh if lang == 'zh' else f.message_en }}</div>{% endfor %}
+{% if errors %}<p><strong>{{ t('有错误的条目不能批准。', 'An item with errors cannot be approved.') }}</strong></p>{% endif %}
+
+<form method="post" action="/items/{{ state.item }}/approve" id="approve-form">
+<input type="hidden" name="csrf" value="{{ csrf }}">
+<input type="hidden" name="digest" value="{{ state.digest }}">
+{% for id, f in warnings %}<div class="warning-f"><strong>{{ t('警告', 'Warning') }} [{{ f.rule }}]</strong> {{ f.location }}<br>
+{{ f.message_zh if lang == 'zh' else f.message_en }}
+<label><input type="checkbox" name="ack" value="{{ id }}" required> {{ t('我已核实这条警告', 'I have checked this warning') }}</label></div>
+{% endfor %}
+{% for f in notes %}<div><strong>{{ t('提示', 'Note') }} [{{ f.rule }}]</strong> {{ f.message_zh if lang == 'zh' else f.message_en }}</div>{% endfor %}
+
+<h2>{{ t('与上一已批准版本的差异', 'Changes since the last approved version') }}</h2>
+{% if diff is none %}<p>{{ t('无法计算差异。', 'The diff could not be computed.') }}</p>
+{% else %}
+{% if diff.previous_version is none %}<p id="diff-summary">{{ t('尚无已批准版本：全部内容为新增。', 'No approved version yet: everything is new.') }}</p>
+{% else %}<p id="diff-summary">{{ t('对比已批准的第', 'Compared with approved version') }} {{ diff.previous_version }} {{ t('版', '') }}
+(<code>{{ diff.previous_digest[:12] }}</code> → <code>{{ diff.digest[:12] }}</code>)</p>{% endif %}
+{% if diff.metadata and diff.previous_version is not none %}<h3>{{ t('元数据变化', 'Metadata changes') }}</h3>
+<table id="meta-changes"><tr><th>{{ t('字段', 'Key') }}</th><th>{{ t('原值', 'Old') }}</th><th>{{ t('新值', 'New') }}</th></tr>
+{% for m in diff.metadata %}<tr><td><code>{{ m.key }}</code></td><td><del>{{ m.old if m.old is not none else '' }}</del></td><td><ins>{{ m.new if m.new is not none else '' }}</ins></td></tr>{% endfor %}
+</table>{% endif %}
+{% for r in diff.resources %}<section class="resource" data-resource="{{ r.name }}">
+<h3>{{ t('资源', 'Resource') }} {{ r.name }} <span class="sub">{{ r.path }}</span></h3>
+<p class="counts">{{ t('新增', 'added') }} <span class="n-added">{{ r.counts.added }}</span> ·
+{{ t('删除', 'removed') }} <span class="n-removed">{{ r.counts.removed }}</span> ·
+{{ t('修改', 'changed') }} <span class="n-changed">{{ r.counts.changed }}</span> ·
+{{ t('未变', 'unchanged') }} {{ r.counts.unchanged }}</p>
+{% if r.changed %}<table class="changed"><tr><th>{{ t('行', 'Line') }}</th><th>{{ t('主键', 'Key') }}</th><th>{{ t('变化（原值 → 新值）', 'Changes (old → new)') }}</th></tr>
+{% for c in r.changed %}<tr><td>{{ c.line }}</td><td>{% for k, v in c.key.items() %}{{ k }}={{ v }} {% endfor %}</td>
+<td class="hit">{% for col, pair in c.changes.items() %}<span class="change">{{ col }}: <del>{{ pair[0] }}</del> → <ins>{{ pair[1] }}</ins></span> {% endfor %}</td></tr>{% endfor %}
+</table>{% endif %}
+{% if r.added and diff.previous_version is not none %}<details open><summary>{{ t('新增的行', 'Rows added') }}</summary><table class="added">
+{% for row in r.added %}<tr>{% for v in row.values() %}<td><ins>{{ v }}</ins></td>{% endfor %}</tr>{% endfor %}</table></details>{% endif %}
+{% if r.removed %}<details open><summary>{{ t('删除的行', 'Rows removed') }}</summary><table class="removed">
+{% for row in r.removed %}<tr>{% for v in row.values() %}<td><del>{{ v }}</del></td>{% endfor %}</tr>{% endfor %}</table></details>{% endif %}
+{% if r.stats %}<table class="stats"><tr><th>{{ t('列', 'Column') }}</th><th>{{ t('之前：数量 / 最小 / 最大 / 平均', 'Before: n / min / max / mean') }}</th>
+<th>{{ t('之后：数量 / 最小 / 最大 / 平均', 'After: n / min / max / mean') }}</th></tr>
+{% for s in r.stats %}<tr{% if s.before != s.after %} class="hit"{% endif %}><td>{{ s.column }}{% if s.unit %} ({{ s.unit }}){% endif %}</td>
+<td>{{ s.before.count }} / {{ s.before.min }} / {{ s.before.max }} / {{ s.before.mean }}</td>
+<td>{{ s.after.count }} / {{ s.after.min }} / {{ s.after.max }} / {{ s.after.mean }}</td></tr>{% endfor %}</table>{% endif %}
+</section>{% endfor %}
+{% for name, lines in diff.text.items() %}<h3>{{ name }}</h3><pre class="diff">{% for line in lines %}{%
+  if line.startswith('+++') or line.startswith('---') %}<span class="hunk">{{ line }}</span>{%
+  elif line.startswith('@@') %}<span class="hunk">{{ line }}</span>{%
+  elif line.startswith('+') %}<span class="add">{{ line }}</span>{%
+  elif line.startswith('-') %}<span class="del">{{ line }}</span>{%
+  else %}{{ line }}
+{% endif %}{% endfor %}</pre>{% endfor %}
+{% if diff.unchanged %}<p>{{ t('与已批准版本完全相同。', 'Identical to the approved version.') }}</p>{% endif %}
+{% endif %}
+<p><a id="preview" href="/items/{{ state.item }}/preview/" target="_blank" rel="noopener">{{ t('预览公开页面（按发布后的样子生成，标有“预览”）', 'Preview the public page (rendered as the build will, marked as a preview)') }}</a></p>
+
+<h2>{{ t('审批', 'Decision') }}</h2>
+{% if my_roles %}
+<label>{{ t('审批意见（新版本必须说明更正内容）', 'Note (required for a new version: what was corrected)') }}
+<textarea name="note">{{ note }}</textarea></label>
+<button type="submit" class="approve" id="approve" {% if errors %}disabled{% endif %}>{{ t('签名批准', 'Sign and approve') }} ({{ my_roles[0] }})</button>
+{% else %}<p>{{ t('您的角色不能批准此条目。', 'None of your roles can approve this item.') }}</p>{% endif %}
+</form>
+
+<form method="post" action="/items/{{ state.item }}/reject" id="reject-form">
+<input type="hidden" name="csrf" value="{{ csrf }}">
+<input type="hidden" name="digest" value="{{ state.digest }}">
+<label>{{ t('退回原因（必填）', 'Reason for sending it back (required)') }}<textarea name="reason" required></textarea></label>
+<button type="submit" class="reject" id="reject">{{ t('退回', 'Reject') }}</button>
+</form>
+{% endblock %}
+"""
+
+TEMPLATES = {"base.html": _BASE, "unlock.html": _UNLOCK, "queue.html": _QUEUE, "item.html": _ITEM}
