@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .versions import Standard, standard_by_id, standard_for, to_date
+from .versions import Standard, resolve_standard, standard_by_id, to_date
 
 #: IAQI column → the name HJ 633 uses for the pollutant in a report. O3 is named by its averaging
 #: period because the daily report (HJ 633-2012 5.1.2, Table 3) carries both the daily maximum
@@ -55,14 +55,7 @@ class AqiResult(NamedTuple):
 
 
 def _resolve(date: Any, standard: Standard | str | None) -> Standard:
-    if isinstance(standard, str):
-        standard = standard_by_id(standard)
-    if standard is not None:
-        standard.require_tables()
-        return standard
-    if date is None:
-        raise TypeError("give the observation date (or an explicit standard) to choose the HJ 633 version")
-    return standard_for("aqi", date)
+    return resolve_standard("aqi", date, standard)
 
 
 def breakpoints(pollutant: str, period: str, standard: Standard) -> tuple[np.ndarray, np.ndarray, str | None]:

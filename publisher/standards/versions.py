@@ -139,3 +139,16 @@ def standard_for(kind: str, date: Any, *, require_tables: bool = True) -> Standa
         f"{day} 没有在本系统登记的、当日实施的{KINDS[kind]}标准版本。",
         f"No version of the {KINDS[kind]} standard on file was in force on {day}.",
     )
+
+
+def resolve_standard(kind: str, date: Any, standard: Standard | str | None) -> Standard:
+    """``standard`` itself (a version or its id, which must have tables), else the version of
+    ``kind`` in force on ``date``."""
+    if isinstance(standard, str):
+        standard = standard_by_id(standard)
+    if standard is not None:
+        standard.require_tables()
+        return standard
+    if date is None:
+        raise TypeError(f"give the observation date (or an explicit standard) to choose the {kind} version")
+    return standard_for(kind, date)

@@ -9,7 +9,7 @@ from typing import Any, Literal, Mapping
 
 import pandas as pd
 
-from .versions import Standard, standard_by_id, standard_for
+from .versions import Standard, resolve_standard
 
 CLASSES = ("I", "II", "III", "IV", "V")
 WORSE_THAN_V = "劣V"
@@ -28,14 +28,7 @@ class SectionResult:
 
 
 def _version(date: Any, standard: Standard | str | None) -> Standard:
-    if isinstance(standard, str):
-        standard = standard_by_id(standard)
-    if standard is not None:
-        standard.require_tables()
-        return standard
-    if date is None:
-        raise TypeError("give the sampling date (or an explicit standard) to choose the GB 3838 version")
-    return standard_for("surface_water", date)
+    return resolve_standard("surface_water", date, standard)
 
 
 def _limits(row: Mapping[str, Any], kind: str) -> list[float]:
