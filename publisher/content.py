@@ -231,6 +231,16 @@ class Content:
         return {str(e.get("id")) for e in self.registry.get(name) or [] if isinstance(e, dict)}
 
 
+_FRONT_MATTER = re.compile(r"^---\n(.*?\n)---\n?(.*)$", re.S)
+
+
+def split_front_matter(text: str) -> tuple[str | None, str]:
+    """(YAML front matter, Markdown body) of a bulletin's text; (None, text) without front matter."""
+    text = text.replace("\r\n", "\n")
+    match = _FRONT_MATTER.match(text)
+    return (match.group(1), match.group(2)) if match else (None, text)
+
+
 def parse_time(value: Any) -> tuple[datetime | None, str | None]:
     """Parse an ISO 8601 time that must carry an offset. Returns (time, problem)."""
     if isinstance(value, datetime):
@@ -514,23 +524,22 @@ class _Loader:
             self.err("file-encoding", f"文件不是 UTF-8 编码（第 {exc.start} 字节），请另存为 UTF-8",
                      f"file is not UTF-8 (byte {exc.start}); save it as UTF-8", item=item, file=file)
             return None, ""
-        text = text.replace("\r\n", "\n")
-        match = re.match(r"^---\n(.*?\n)---\n?(.*)$", text, re.S)
-        if not match:
+        front, body = split_front_matter(text)
+        if front is None:
             self.err(
                 "metadata-missing",
                 "公报开头缺少 YAML 前言（以 --- 开始和结束的一段）",
                 "the bulletin does not start with YAML front matter (a block between --- lines)",
                 item=item, file=file, row=1,
             )
-            return None, text
-        meta, found = load_yaml(match.group(1), file, item)
+            return None, body
+        meta, found = load_yaml(front, file, item)
         # front matter starts on line 2 of the file
         self.findings.extend(replace(f, row=f.row + 1 if f.row else None) for f in found)
         if meta is not None and not isinstance(meta, dict):
             self.err("metadata-invalid", "前言必须是键值映射", "front matter must be a mapping", item=item, file=file)
             meta = None
-        return meta, match.group(2)
+        return meta, body
 
     def bulletin(self, path: Path) -> Bulletin | None:
         item_id = path.stem

@@ -17,7 +17,7 @@ from pelican import signals
 from pelican.generators import Generator
 from pelican.readers import BaseReader
 
-from .content import CHART_MARKER
+from .content import CHART_MARKER, split_front_matter
 from .figures import substitute_figures
 from .yamlio import load_yaml
 
@@ -70,9 +70,8 @@ class BulletinReader(BaseReader):
 
     def read(self, source_path: str) -> tuple[str, dict[str, Any]]:
         with open(source_path, encoding="utf-8-sig") as fh:
-            text = fh.read().replace("\r\n", "\n")
-        _, front, body = text.split("---\n", 2)
-        meta, _ = load_yaml(front, source_path)
+            front, body = split_front_matter(fh.read())
+        meta, _ = load_yaml(front or "", source_path)
         is_english = source_path.endswith(".en.md")
         item_id = source_path.rsplit("/", 1)[-1].removesuffix(".md").removesuffix(".en")
         site: SiteModel = self.settings["PUBLISHER_SITE"]

@@ -218,11 +218,16 @@ def create_app(root: Path, *, allow_remote: bool = False) -> Flask:
             return back("/", sess)
         return review_page(item_id, sess)
 
-    def review_page(item_id: str, sess, status: int = 200, note: str = "") -> Response:
-        states, report = item_states(root)
-        state = next((s for s in states if s.item == item_id), None)
-        if state is None:
+    def one_state(item_id: str):
+        """One item's state and check report, checking only that item; 404 when unknown."""
+        try:
+            [state], report = item_states(root, items=[item_id])
+        except WorkflowError:
             abort(404)
+        return state, report
+
+    def review_page(item_id: str, sess, status: int = 200, note: str = "") -> Response:
+        state, report = one_state(item_id)
         rules = load_rules(root)
         officer = rules.approvers[sess[1].user]
         findings = report.for_item(item_id)
@@ -248,10 +253,7 @@ def create_app(root: Path, *, allow_remote: bool = False) -> Flask:
         sess = current()
         if sess[1].user is None:
             return back("/", sess)
-        states, _ = item_states(root)
-        state = next((s for s in states if s.item == item_id), None)
-        if state is None:
-            abort(404)
+        state, _ = one_state(item_id)
         folder = root / "var" / "previews" / f"{item_id}-{state.digest[:16]}"
         with preview_lock:  # one build at a time; later requests reuse it
             if not folder.is_dir():
@@ -278,7 +280,7 @@ def create_app(root: Path, *, allow_remote: bool = False) -> Flask:
         digest = request.form.get("digest", "")
         note = request.form.get("note", "")
         acknowledged = set(request.form.getlist("ack"))
-        _, report = item_states(root)
+        _, report = one_state(item_id)
         warnings = {finding_id(f) for f in report.for_item(item_id) if f.severity.value == "warning"}
         if not warnings <= acknowledged:
             session.message = ("error", f"还有 {len(warnings - acknowledged)} 条警告未确认；请逐条查看并勾选后再批准",
@@ -303,10 +305,7 @@ def create_app(root: Path, *, allow_remote: bool = False) -> Flask:
         if session.user is None or session.key is None:
             return back("/", sess)
         reason = request.form.get("reason", "")
-        states, _ = item_states(root)
-        state = next((s for s in states if s.item == item_id), None)
-        if state is None:
-            abort(404)
+        state, _ = one_state(item_id)
         try:
             if state.digest != request.form.get("digest", ""):
                 raise WorkflowError(f"'{item_id}' 在打开审核页面后已被修改，请重新打开页面查看新版本",

@@ -27,7 +27,7 @@ from . import keys
 from .audit import AuditLog, Entry
 from .check import check_content
 from .config import Rules, load_rules
-from .content import Content, Item, load_content, parse_time
+from .content import Content, Item, load_content, parse_time, split_front_matter
 from .report import Report
 
 VAR_DIR = "var"
@@ -345,7 +345,7 @@ def _embargo(root: Path, version: Version) -> datetime | None:
         return None
     text = archive_path(root, version.files[meta_path]).read_bytes().decode("utf-8-sig")
     if meta_path.endswith(".md"):
-        text = text.replace("\r\n", "\n").split("---\n", 2)[1] if text.startswith("---\n") else ""
+        text = split_front_matter(text)[0] or ""
     meta, _ = load_yaml(text, meta_path)
     value = meta.get("release_at") if isinstance(meta, dict) else None
     return parse_time(value)[0] if value is not None else None
@@ -389,16 +389,23 @@ def record_publications(root: Path, chosen: dict[str, Version], release_at: dict
     return appended
 
 
-def item_states(root: Path, now: datetime | None = None) -> tuple[list[ItemState], Report]:
-    """Every item's state. Also returns the check report the states were computed from."""
+def item_states(root: Path, now: datetime | None = None,
+                items: list[str] | None = None) -> tuple[list[ItemState], Report]:
+    """Every item's state (or only ``items``', checking only those). Also returns the check
+    report the states were computed from."""
     rules = load_rules(root)
     content = load_content(root)
-    report = check_content(rules, content)
+    if items is not None:
+        missing = [i for i in items if content.item(i) is None]
+        if missing:
+            raise WorkflowError(f"找不到条目 {', '.join(missing)}", f"no item named {', '.join(missing)}")
+    report = check_content(rules, content, items)
     now = now or datetime.now(ZoneInfo(rules.site.timezone))
     with open_log(root) as log:
         entries = log.entries()
+    wanted = content.items() if items is None else [content.item(i) for i in items]
     states = [_state(rules, content, report, item, [e for e in entries if e.item == item.id], now)
-              for item in content.items()]
+              for item in wanted]
     return sorted(states, key=lambda s: s.item), report
 
 

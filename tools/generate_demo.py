@@ -30,6 +30,8 @@ from typing import Any, Iterable, Sequence
 
 import yaml
 
+from publisher import standards
+
 # --------------------------------------------------------------------------------------------
 # Constants
 # --------------------------------------------------------------------------------------------
@@ -111,17 +113,6 @@ AIR_OUTAGES = [  # (station, first hour, hours, cause)
     ("aq-baiyunshan", datetime(2025, 11, 3, 20, tzinfo=CST), 14, "通讯中断 data link failure"),
 ]
 
-# GB 3095-2012 grade II and HJ 633-2012 breakpoints.
-AQI_LEVELS = [0, 50, 100, 150, 200, 300, 400, 500]
-AQI_BREAKPOINTS = {
-    "so2": [0, 50, 150, 475, 800, 1600, 2100, 2620],
-    "no2": [0, 40, 80, 180, 280, 565, 750, 940],
-    "pm10": [0, 50, 150, 250, 350, 420, 500, 600],
-    "co": [0, 2, 4, 14, 24, 36, 48, 60],
-    "o3_1h": [0, 160, 200, 300, 400, 800, 1000, 1200],
-    "o3_8h": [0, 100, 160, 215, 265, 800],
-    "pm25": [0, 35, 75, 115, 150, 250, 350, 500],
-}
 AQI_CATEGORY = ["优", "良", "轻度污染", "中度污染", "重度污染", "严重污染"]
 AQI_CATEGORY_EN = ["excellent", "good", "lightly polluted", "moderately polluted",
                    "heavily polluted", "severely polluted"]
@@ -158,21 +149,6 @@ WATER_PARAMETERS = [  # (column, zh, en, unit, decimals, minimum, maximum)
     ("sulfide", "硫化物", "Sulfide", "mg/L", 4, 0, 20),
     ("fecal_coliform", "粪大肠菌群", "Fecal coliform", "个/L", 0, 0, 10000000),
 ]
-GB3838_LIMITS: dict[str, list[float]] = {
-    "do": [7.5, 6, 5, 3, 2],                       # minimum
-    "codmn": [2, 4, 6, 10, 15], "cod": [15, 15, 20, 30, 40], "bod5": [3, 3, 4, 6, 10],
-    "nh3n": [0.15, 0.5, 1.0, 1.5, 2.0], "tp": [0.02, 0.1, 0.2, 0.3, 0.4],
-    "cu": [0.01, 1.0, 1.0, 1.0, 1.0], "zn": [0.05, 1.0, 1.0, 2.0, 2.0],
-    "fluoride": [1.0, 1.0, 1.0, 1.5, 1.5], "se": [0.01, 0.01, 0.01, 0.02, 0.02],
-    "as": [0.05, 0.05, 0.05, 0.1, 0.1], "hg": [0.00005, 0.00005, 0.0001, 0.001, 0.001],
-    "cd": [0.001, 0.005, 0.005, 0.005, 0.01], "cr6": [0.01, 0.05, 0.05, 0.05, 0.1],
-    "pb": [0.01, 0.01, 0.05, 0.05, 0.1], "cyanide": [0.005, 0.05, 0.2, 0.2, 0.2],
-    "volatile_phenol": [0.002, 0.002, 0.005, 0.01, 0.1],
-    "petroleum": [0.05, 0.05, 0.05, 0.5, 1.0], "las": [0.2, 0.2, 0.2, 0.3, 0.3],
-    "sulfide": [0.05, 0.1, 0.2, 0.5, 1.0],
-}
-GB3838_LAKE_TP = [0.01, 0.025, 0.05, 0.1, 0.2]
-GB3838_LAKE_TN = [0.2, 0.5, 1.0, 1.5, 2.0]
 WATER_CLASSES = ["I", "II", "III", "IV", "V", "劣V"]
 # Column name -> parameter id of publisher/standards (gb3838-2002.yaml) where they differ.
 STANDARD_PARAMETER = {"nh3n": "nh3_n", "cyanide": "cn", "volatile_phenol": "phenol"}
@@ -724,24 +700,19 @@ def plant_air_problems(data: AirData, draws: Draws) -> None:
                 data.values[sid][c][h] = None
 
 
-def iaqi(pollutant: str, concentration: float) -> int:
-    """Individual AQI per HJ 633-2012, rounded up."""
-    bps = AQI_BREAKPOINTS[pollutant]
-    if concentration >= bps[-1]:
-        return 500 if pollutant != "o3_8h" else 300
-    for k in range(1, len(bps)):
-        if concentration <= bps[k]:
-            value = (AQI_LEVELS[k] - AQI_LEVELS[k - 1]) / (bps[k] - bps[k - 1]) \
-                * (concentration - bps[k - 1]) + AQI_LEVELS[k - 1]
-            return int(math.ceil(value - 1e-9))
-    return 500
+# Demo pollutant keys -> (HJ 633 pollutant, averaging period) of publisher.standards.
+IAQI_ITEMS = {"so2": ("so2", "24h"), "no2": ("no2", "24h"), "co": ("co", "24h"), "pm10": ("pm10", "24h"),
+              "pm25": ("pm25", "24h"), "o3_1h": ("o3", "1h"), "o3_8h": ("o3", "8h")}
 
 
-def aqi_category(aqi: int) -> int:
-    for k, upper in enumerate([50, 100, 150, 200, 300]):
-        if aqi <= upper:
-            return k
-    return 5
+def iaqi(pollutant: str, concentration: float, day: date) -> int:
+    """Individual AQI per the HJ 633 version in force on ``day`` (publisher.standards)."""
+    return standards.iaqi(*IAQI_ITEMS[pollutant], concentration, day)
+
+
+def aqi_category(aqi: int, day: date) -> int:
+    """0 (优) .. 5 (严重污染)."""
+    return standards.aqi_level(aqi, day).level - 1
 
 
 @dataclass
@@ -791,8 +762,8 @@ def daily_air(data: AirData) -> AirDaily:
                 values[p] = sum(station_values) / len(station_values)
         city[day] = values
         if len(values) == 7:
-            sub = {p: iaqi(p, values[p]) for p in ("so2", "no2", "co", "pm10", "pm25", "o3_1h")}
-            sub["o3_8h"] = iaqi("o3_8h", values["o3_8h"]) if values["o3_8h"] <= 800 else sub["o3_1h"]
+            sub = {p: iaqi(p, values[p], day) for p in ("so2", "no2", "co", "pm10", "pm25", "o3_1h")}
+            sub["o3_8h"] = iaqi("o3_8h", values["o3_8h"], day) if values["o3_8h"] <= 800 else sub["o3_1h"]
             merged = {"so2": sub["so2"], "no2": sub["no2"], "co": sub["co"], "pm10": sub["pm10"],
                       "pm25": sub["pm25"], "o3": max(sub["o3_1h"], sub["o3_8h"])}
             aqi = max(merged.values())
@@ -805,7 +776,7 @@ def daily_air(data: AirData) -> AirDaily:
 def air_period_summary(daily: AirDaily, days: list[date]) -> dict[str, Any]:
     """City statistics for a period as reported in bulletins (HJ 663-2013)."""
     assessed = [d for d in days if d in daily.aqi]
-    categories = [aqi_category(daily.aqi[d][0]) for d in assessed]
+    categories = [aqi_category(daily.aqi[d][0], d) for d in assessed]
     primary_counts: dict[str, int] = defaultdict(int)
     for d in assessed:
         for p in daily.aqi[d][1]:
@@ -1063,33 +1034,15 @@ def generate_water() -> list[dict[str, Any]]:
     return rows
 
 
-def single_factor_class(column: str, value: float, kind: str) -> int:
-    """Class index 0..5 (I..劣V) of one parameter per GB 3838-2002."""
-    if column == "ph":
-        return 0 if 6 <= value <= 9 else 5
-    if column == "do":
-        for k, limit in enumerate(GB3838_LIMITS["do"]):
-            if value >= limit:
-                return k
-        return 5
-    limits = GB3838_LAKE_TP if column == "tp" and kind != "river" else GB3838_LIMITS[column]
-    for k, limit in enumerate(limits):
-        if value <= limit + 1e-12:
-            return k
-    return 5
-
-
-CLASS_PARAMETERS = ["ph", "do", "codmn", "cod", "bod5", "nh3n", "tp", "cu", "zn", "fluoride", "se",
-                    "as", "hg", "cd", "cr6", "pb", "cyanide", "volatile_phenol", "petroleum", "las",
-                    "sulfide"]
-
-
-def water_class(sample: dict[str, float], kind: str) -> tuple[int, list[str]]:
-    """Overall class (worst single factor, TN and coliform excluded) and parameters above III."""
-    classes = {c: single_factor_class(c, sample[c], kind) for c in CLASS_PARAMETERS}
-    worst = max(classes.values())
-    above_iii = [c for c in CLASS_PARAMETERS if classes[c] >= 3]
-    return worst, above_iii
+def water_class(sample: dict[str, float], kind: str, day: date) -> tuple[int, list[str], dict[str, float]]:
+    """GB 3838 single-factor class (index 0..5, I..劣V) of mean concentrations, the columns worse
+    than class III and their multiples over the class III limit (publisher.standards)."""
+    by_id = {STANDARD_PARAMETER.get(c, c): v for c, v in sample.items() if v is not None}
+    result = standards.section_class(by_id, kind, day)
+    column = {STANDARD_PARAMETER.get(c, c): c for c in sample}
+    above = [column[p] for p, cls in result.parameter_classes.items() if WATER_CLASSES.index(cls) >= 3]
+    times = {column[p]: m for p, m in result.exceedance_multiples.items()}
+    return WATER_CLASSES.index(result.water_class), above, times
 
 
 def section_means(rows: list[dict[str, Any]], section: str, months: set[int]) -> dict[str, float]:
@@ -1822,7 +1775,7 @@ def write_air_bulletin(out: Path, daily: AirDaily) -> None:
 ## 二、逐日变化
 
 {'10月未出现污染天气。' if oct_['good'] == n else f'10月出现污染天气{n - oct_["good"]}天。'}全市PM2.5日均浓度最高出现在{zh_date(max_day)}，为{ug(oct_['pm25_max'])}微克/立方米；
-空气质量指数（AQI）最高出现在{zh_date(aqi_day)}，为{aqi_max}（{AQI_CATEGORY[aqi_category(aqi_max)]}），
+空气质量指数（AQI）最高出现在{zh_date(aqi_day)}，为{aqi_max}（{AQI_CATEGORY[aqi_category(aqi_max, aqi_day)]}），
 首要污染物为{'、'.join(POLLUTANT_ZH[p] for p in aqi_primary) or '无'}。
 
 ## 三、各站点情况
@@ -1858,7 +1811,7 @@ percentile of the daily maximum 8-hour O3 {ug(oct_['o3_p90'])} μg/m³.
 
 {'No day in October was polluted.' if oct_['good'] == n else f'{n - oct_["good"]} days in October were polluted.'}
 The highest city daily mean PM2.5 was {ug(oct_['pm25_max'])} μg/m³ on {max_day:%d %B}. The highest AQI
-was {aqi_max} ({AQI_CATEGORY_EN[aqi_category(aqi_max)]}) on {aqi_day:%d %B}.
+was {aqi_max} ({AQI_CATEGORY_EN[aqi_category(aqi_max, aqi_day)]}) on {aqi_day:%d %B}.
 
 ## 3. Stations
 
@@ -1889,13 +1842,10 @@ def water_quarter_table(rows: list[dict[str, Any]], months: set[int]) -> list[di
     result = []
     for section in WATER_SECTIONS:
         means = section_means(rows, section["id"], months)
-        cls, above = water_class(means, section["kind"])
+        cls, above, times = water_class(means, section["kind"], date(2025, max(months), 1))
         target = WATER_CLASSES.index(section["target_class"])
-        iii = {c: (GB3838_LAKE_TP[2] if c == "tp" and section["kind"] != "river" else GB3838_LIMITS[c][2])
-               for c in above if c not in ("do", "ph")}
         result.append({"section": section, "means": means, "class": cls, "above": above,
-                       "meets": cls <= target,
-                       "times": {c: (means[c] - iii[c]) / iii[c] for c in iii}})
+                       "meets": cls <= target, "times": times})
     return result
 
 
