@@ -60,6 +60,7 @@ EVENTS = (
     "check",
     "approval",
     "rejection",
+    "derivation",
     "publication",
     "withdrawal",
     "correction",

@@ -53,7 +53,17 @@ DATASET_REQUIRED = (
     "id", "title", "description", "category", "department", "area", "classification",
     "license", "update_frequency", "temporal", "spatial", "status", "resources",
 )
-DATASET_OPTIONAL = ("standards", "methodology", "keywords", "release_at", "next_update", "charts")
+DATASET_OPTIONAL = ("standards", "methodology", "keywords", "release_at", "next_update", "charts", "derived")
+# Derived datasets (see docs/derived.md): method → (names zh/en, category of the inputs it reads).
+# The build computes their files from the published versions of the inputs; publisher/derived.py.
+DERIVED_METHODS: dict[str, tuple[str, str, str]] = {
+    "daily-aqi": ("日空气质量指数（HJ 633）", "Daily AQI (HJ 633)", "air_quality"),
+    "realtime-aqi": ("实时空气质量指数（HJ 633）", "Real-time hourly AQI (HJ 633)", "air_quality"),
+    "air-summary": ("空气质量月度与年度统计", "Monthly and yearly air quality summaries", "air_quality"),
+    "water-class": ("断面水质类别（GB 3838 单因子评价）", "Water quality class per sample (GB 3838)",
+                    "surface_water"),
+    "emission-exceedance": ("污染源超标统计", "Emission exceedances of permit limits", "pollution_source"),
+}
 BULLETIN_REQUIRED = ("title", "date", "department", "category", "classification")
 BULLETIN_OPTIONAL = ("area", "datasets", "charts", "summary", "release_at", "title_en", "keywords", "figures")
 FIELD_KEYS = (
@@ -118,6 +128,17 @@ class Resource:
         return next((f for f in self.fields if f.name == name), None)
 
 
+@dataclass(frozen=True)
+class DerivedFrom:
+    """A derived dataset's recipe: the method and the input datasets (``derived:`` in dataset.yaml).
+
+    ``sources`` is filled in the published copy only: the version and digest of each input used."""
+
+    method: str
+    inputs: tuple[str, ...]
+    sources: tuple[dict[str, Any], ...] = ()
+
+
 @dataclass
 class Chart:
     """A chart drawn from one resource of a dataset."""
@@ -163,6 +184,7 @@ class Dataset:
     next_update: date | None
     resources: list[Resource]
     charts: list[Chart]
+    derived: DerivedFrom | None = None  # computed by the build from other datasets
 
     kind = "dataset"
 
@@ -364,7 +386,9 @@ class _Loader:
             self.err("metadata-invalid", "dataset.yaml 必须是键值映射", "dataset.yaml must be a mapping",
                      item=item_id, file=file)
             return None
-        self.check_keys(meta, DATASET_REQUIRED, DATASET_OPTIONAL, item=item_id, file=file)
+        derived = self.derived(meta.get("derived"), item_id, file)
+        required = tuple(k for k in DATASET_REQUIRED if not (derived and k == "resources"))
+        self.check_keys(meta, required, DATASET_OPTIONAL, item=item_id, file=file)
         if meta.get("id") not in (None, item_id):
             self.err(
                 "item-id-mismatch",
@@ -403,12 +427,31 @@ class _Loader:
             next_update=_parse_date(meta.get("next_update")),
             resources=resources,
             charts=[],
+            derived=derived,
         )
         ds.charts = [
             c for i, raw in enumerate(_as_list(meta.get("charts")))
             if (c := self.chart(raw, i, ds, file)) is not None
         ]
         return ds
+
+    def derived(self, raw: Any, item: str, file: str) -> DerivedFrom | None:
+        """The ``derived:`` block: a known method and at least one input dataset id."""
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            self.err("metadata-invalid", "'derived' 必须是键值映射（method、inputs）",
+                     "'derived' must be a mapping (method, inputs)", item=item, file=file, key="derived")
+            return None
+        self.check_keys(raw, ("method", "inputs"), ("sources",), item=item, file=file, prefix="derived.")
+        method = str(raw.get("method") or "")
+        if method and method not in DERIVED_METHODS:
+            self.err("derived-method-unknown", f"未知的派生方法 '{method}'（可用：{', '.join(DERIVED_METHODS)}）",
+                     f"unknown derivation method '{method}' (known: {', '.join(DERIVED_METHODS)})",
+                     item=item, file=file, key="derived.method")
+        inputs = tuple(str(i) for i in _as_list(raw.get("inputs")))
+        sources = tuple(s for s in _as_list(raw.get("sources")) if isinstance(s, dict))
+        return DerivedFrom(method, inputs, sources)
 
     def resource(self, raw: Any, index: int, folder: Path, item: str, file: str) -> Resource | None:
         prefix = f"resources[{index}]."
@@ -636,8 +679,41 @@ def load_content(root: Path) -> Content:
     return content
 
 
+def reload_datasets(content: Content, ids: list[str]) -> None:
+    """Read the named datasets of ``content`` again (their files changed), replacing their
+    loading findings. The build uses it after writing derived datasets' files."""
+    loader = _Loader(content.root)
+    wanted = set(ids)
+    for item_id in ids:
+        ds = loader.dataset(content.root / "content" / "datasets" / item_id)
+        if ds is not None:
+            content.datasets[item_id] = ds
+    content.findings = [f for f in content.findings if f.item not in wanted] + loader.findings
+
+
 def _check_cross_references(content: Content, loader: _Loader) -> None:
-    """Bulletins must cite datasets and charts that exist."""
+    """Bulletins must cite datasets and charts that exist; derived datasets read existing,
+    submitted datasets of the category their method reads."""
+    for ds in content.datasets.values():
+        if ds.derived is None or ds.derived.method not in DERIVED_METHODS:
+            continue
+        file = loader.rel(ds.folder / "dataset.yaml")
+        wanted = DERIVED_METHODS[ds.derived.method][2]
+        for name in ds.derived.inputs:
+            source = content.datasets.get(name)
+            if source is None:
+                loader.err("derived-input-missing", f"派生数据的输入数据集 '{name}' 不存在",
+                           f"the input dataset '{name}' does not exist", item=ds.id, file=file, key="derived.inputs")
+            elif source.derived is not None:
+                loader.err("derived-input-derived", f"输入数据集 '{name}' 本身是派生数据；派生数据只能由报送的监测数据计算",
+                           f"the input '{name}' is itself derived; derived data are computed from submitted "
+                           "monitoring data only", item=ds.id, file=file, key="derived.inputs")
+            elif source.category != wanted:
+                loader.err("derived-input-category",
+                           f"方法 {ds.derived.method} 读取「{CATEGORIES[wanted][0]}」类数据，'{name}' 是「"
+                           f"{CATEGORIES.get(source.category, (source.category,))[0]}」",
+                           f"the method {ds.derived.method} reads {wanted} data; '{name}' is {source.category}",
+                           item=ds.id, file=file, key="derived.inputs")
     for b in content.bulletins.values():
         file = loader.rel(b.path)
         for ds in b.datasets:

@@ -42,6 +42,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "scheduled-update": ("定期更新", "Scheduled update"),
     "revision": ("初步数据修订", "Revision of provisional data"),
     "correction": ("更正", "Correction"),
+    "recomputed": ("输入数据更新后重新计算", "Recomputed from updated inputs"),  # derived datasets
 }
 
 # OWASP "CSV injection": a text cell starting with one of these is run as a formula by

@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
-from .check import check_content
+from .check import check_content, run_rules
 from .charts import RenderedChart, build_chart, dataset_frames, plotly_js, registry_names
 from .feeds import ReleaseEntry, release_entries, write_feeds, write_sitemap
 from .audit import CHECKPOINT_FILE, ENTRIES_FILE, LOG_DIR
 from .config import ConfigError, Rules, load_rules
-from .content import CATEGORIES, DATA_STATUSES, FREQUENCIES, Content, Dataset, load_content
+from .content import CATEGORIES, DATA_STATUSES, FREQUENCIES, Content, Dataset, load_content, reload_datasets
+from .derived import DerivedRelease, derive_datasets, record_derivations
 from .opendata import (DatasetVersion, Download, export_open_data, plan_open_data, reason_name,
                        schema_org_dataset, script_json)
 from .release import Release, decide_release
@@ -235,6 +236,8 @@ def build_preview(root: Path, item_id: str, output: Path, now: datetime | None =
     cited = set()
     if item.kind == "bulletin":  # a bulletin's pages need the datasets it cites and charts
         cited = set(item.datasets) | {ref.partition("/")[0] for ref in item.charts}
+    elif item.derived is not None:  # a derived dataset is computed from its inputs' published versions
+        cited = set(item.derived.inputs)
     approved = {k: v for k, v in approved_versions(root, rules, current).items() if k in cited and k != item_id}
     tz = ZoneInfo(rules.site.timezone)
     now = now or datetime.now(tz)
@@ -285,12 +288,17 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         stage("load")
         report = check_content(rules, content)
         stage("check")
+        derived = derive_datasets(root, content, decide_release(content, report, now), tree.chosen, approved, str(tz))
+        report = _with_derived(rules, content, report, derived)
+        chosen = {**tree.chosen, **derived.chosen}  # a derived item publishes its computed version
+        stage("derived data")
         release = decide_release(content, report, now)
         release.withdrawn = _withdrawn(current, approved)
         release.scheduled.update({i: at for i, at in tree.pending.items() if i in release})
         site = SiteModel(rules=rules, content=content, release=release,
                          names={lang: registry_names(content.registry, lang) for lang in LANGS})
-        site.versions = _dataset_versions(root, release, approved, tree.chosen, staging / "versions")
+        site.versions = _dataset_versions(root, release, {**approved, **derived.versions}, chosen,
+                                          staging / "versions")
         _derive_charts(site, tz)
         site.latest_aqi = _derive_indicators(site, tz)
         site.warnings = derive_warnings(release.datasets.values(), content.registry, rules.raw, str(tz))
@@ -303,7 +311,8 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         site.downloads = open_data.downloads
         stage("open data")
         if preview is None:  # a preview publishes nothing, so it records nothing
-            _record_publications(root, release, tree.chosen, open_data)
+            record_derivations(root, derived)
+            _record_publications(root, release, chosen, open_data)
         site.publications = _publication_log(root, release, current)
         _stage_bulletins(release, staging / "content")
         _run_pelican(root, site, staging / "content", site_dir)
@@ -332,6 +341,23 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         shutil.rmtree(staging, ignore_errors=True)
     stage.timings["total"] = sum(stage.timings.values())
     return BuildResult(output=output, report=report, release=release, pages=pages, timings=stage.timings)
+
+
+def _with_derived(rules: Rules, content: Content, report: Report, derived: DerivedRelease) -> Report:
+    """The report once the derived datasets' files exist: their findings replaced by those of the
+    computed tables (every rule family runs on them) and of the derivation itself."""
+    if not derived.chosen and not derived.findings:
+        return report
+    ids = derived.items
+    reload_datasets(content, ids)
+    checked = set(ids)
+    # The release tree holds approved items only: an input "missing" there is one not released,
+    # which derive_datasets reports in those words.
+    merged = Report([f for f in report if f.item not in checked and f.rule != "derived-input-missing"])
+    merged.extend(f for f in content.findings if f.item in checked)
+    merged.extend(run_rules(rules, content, ids))
+    merged.extend(derived.findings)
+    return merged
 
 
 def _with_preview(tree: ReleaseTree, current: Content, approved: dict[str, list[Version]], item_id: str,

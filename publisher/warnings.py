@@ -125,6 +125,8 @@ def derive_warnings(datasets: Iterable[Dataset], registry: dict, rules_raw: dict
     names = _registry_entries(registry)
     found: list[Warning] = []
     for ds in sorted(datasets, key=lambda d: d.id):
+        if ds.derived is not None:
+            continue  # computed from datasets given here too: its exceedances are theirs
         if ds.category == "air_quality":
             found += _air_warnings(ds, names, settings, tz)
         elif ds.category == "surface_water":

@@ -174,16 +174,16 @@ def archive_path(root: Path, sha256: str) -> Path:
     return var_dir(root) / ARCHIVE_DIR / sha256[:2] / sha256
 
 
-def archive_files(content: Content, item: Item, man: Manifest) -> None:
-    """Copy the item's files into the content-addressed archive (verified, written atomically)."""
-    base = content.root / "content"
-    for rel, sha in man.files.items():
-        target = archive_path(content.root, sha)
+def archive_files(root: Path, base: Path, files: dict[str, str]) -> None:
+    """Copy ``files`` (path under ``base`` → SHA-256) into the project's content-addressed archive
+    (verified, written atomically)."""
+    for rel, sha in files.items():
+        target = archive_path(root, sha)
         if target.exists():
             continue
         data = (base / rel).read_bytes()
         if hashlib.sha256(data).hexdigest() != sha:
-            raise WorkflowError(f"文件 {rel} 在审批过程中被修改", f"{rel} changed while it was being approved")
+            raise WorkflowError(f"文件 {rel} 在存档过程中被修改", f"{rel} changed while it was being archived")
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_bytes(data)
@@ -243,6 +243,7 @@ def _history(rules: Rules, item: Item, entries: list[Entry]) -> _History:
     h = _History()
     required = rules.required_roles(item)
     by_digest: dict[str, Version] = {}
+    derived_from: dict[str, str] = {}  # digest of computed files -> digest of the approved definition
     for e in entries:
         digest = e.details.get("digest", "")
         if e.event == "submission":
@@ -266,8 +267,11 @@ def _history(rules: Rules, item: Item, entries: list[Entry]) -> _History:
                                              for a in done])
                 h.versions.append(version)
                 by_digest[digest] = version
-        elif e.event == "publication" and digest in by_digest:
-            by_digest[digest].published_at = by_digest[digest].published_at or e.time
+        elif e.event == "derivation":  # a derived dataset computed under an approved definition
+            derived_from[digest] = e.details.get("definition", {}).get("digest", "")
+        elif e.event == "publication" and derived_from.get(digest, digest) in by_digest:
+            version = by_digest[derived_from.get(digest, digest)]
+            version.published_at = version.published_at or e.time
         elif e.event == "withdrawal":
             for v in h.versions:
                 if v.withdrawn is None:
@@ -506,7 +510,7 @@ def submit(root: Path, items: str | list[str], user: str, *, time: datetime | No
     actions = []
     for item_id in item_ids:
         man = ctx.manifest(item_id)
-        archive_files(ctx.content, ctx.items[item_id], man)
+        archive_files(ctx.content.root, ctx.content.root / "content", man.files)
         actions.append({"event": "submission", "actor": user, "item": item_id, "files": man.files, "time": time,
                         "details": {"digest": man.digest, "findings": summaries[item_id]}})
     with open_log(root) as log:
@@ -545,7 +549,7 @@ def approve(root: Path, items: str | list[str], user: str, private_key: Ed25519P
     actions = []
     for item_id, version, man, chosen, details in planned:
         signature = keys.sign(private_key, approval_message(item_id, man.digest, chosen, user))
-        archive_files(ctx.content, ctx.items[item_id], man)
+        archive_files(ctx.content.root, ctx.content.root / "content", man.files)
         details = {**details, "public_key": public, "signature": base64.b64encode(signature).decode("ascii")}
         actions.append({"event": "approval", "actor": user, "item": item_id, "version": version,
                         "files": man.files, "details": details, "time": time})

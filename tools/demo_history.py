@@ -105,6 +105,10 @@ def replay(root: Path) -> None:
         water.write_bytes(original)
     publish(root, clock, "surface-water-2025", "data-sthjj", city, note=WATER_CORRECTION, reason="correction")
 
+    # Derived datasets: the definitions are approved; every build computes them from the inputs.
+    publish(root, clock, ["air-daily-aqi-2025", "air-realtime-aqi-2025", "air-quality-summary-2025",
+                          "surface-water-class-2025", "emission-exceedances-2025"], "data-sthjj", city)
+
     publish(root, clock, ["air-2025-10", "water-2025-q3", "radiation-2025", "eco-status-2025-summary"],
             "press-sthjj", city)
     publish(root, clock, "noise-2025", "press-sthjj", city)  # embargoed: scheduled until its release_at

@@ -2314,6 +2314,14 @@ are published; `bulletins/noise-2025` is scheduled for 2026-12-15 10:00 (the emb
 `bulletins/emissions-2025` awaits the press office; `datasets/self-monitoring-hongda-power-2025-12` was
 rejected; `datasets/surface-water-2025` was corrected after publication and is at version 2.
 
+## 派生数据 / Derived datasets
+
+`air-daily-aqi-2025`、`air-realtime-aqi-2025`、`air-quality-summary-2025`、`surface-water-class-2025` 和
+`emission-exceedances-2025` 只有定义（`derived:`），没有数据文件：生成网站时由发布系统根据已发布的输入数据计算
+（见 docs/derived.md）。因为水质数据已更正为第 2 版，水质类别按第 2 版计算。
+These five hold only a definition (`derived:`) and no data files: the build computes them from the published
+inputs (see docs/derived.md); the water classes are computed from version 2 of the corrected water data.
+
 ## 数据中的质量问题 / Quality problems planted in the data
 
 这些是真实监测数据中常见的问题，保留在数据中供质量规则发现（不是错误，而是需要审核的现象）：
@@ -2333,6 +2341,63 @@ Realistic problems left in otherwise clean data, for the quality rules to find:
 - 冬季重污染过程、春节烟花、3月沙尘过程。Winter haze episodes, Spring Festival fireworks, a March dust event.
 """
     write_text(out / "README.md", text)
+
+
+# --------------------------------------------------------------------------------------------
+# Derived datasets: definitions only; the build computes their files (publisher/derived.py)
+# --------------------------------------------------------------------------------------------
+
+def write_derived(out: Path, county_ids: list[str]) -> None:
+    """Definitions of the datasets the portal derives from the published monitoring data."""
+    specs = [
+        ("air-daily-aqi-2025", "daily-aqi", ["air-hourly-2025"], "air_quality", "daily",
+         bi("示范市2025年环境空气质量日报（空气质量指数）", "Demo City daily air quality index (AQI), 2025"),
+         bi("各站点和全市每日空气质量指数（AQI）、各项污染物分指数、级别和首要污染物，按 HJ 633-2012 "
+            "由已发布的小时浓度数据自动计算；全市值为城市点位日均值的算术平均（HJ 663-2013），清洁对照点不参与。",
+            "Daily AQI, sub-indices, level and primary pollutant per station and for the city, computed "
+            "by HJ 633-2012 from the published hourly data; the city value averages the urban stations' "
+            "daily values (HJ 663-2013), leaving out the background station.")),
+        ("air-realtime-aqi-2025", "realtime-aqi", ["air-hourly-2025"], "air_quality", "hourly",
+         bi("示范市2025年各站点实时空气质量指数（小时）", "Demo City real-time hourly AQI by station, 2025"),
+         bi("各站点逐小时实时空气质量指数，按 HJ 633-2012 实时报规定（5.1.3）由已发布的小时浓度数据计算："
+            "SO₂、NO₂、CO、O₃ 用 1 小时平均，O₃ 另计 8 小时滑动平均，PM₁₀ 和 PM₂.₅ 用 24 小时滑动平均。",
+            "Hourly real-time AQI per station by the HJ 633-2012 real-time report (5.1.3), from the "
+            "published hourly data: 1-hour means of SO2, NO2, CO and O3, the O3 8-hour moving mean and "
+            "24-hour moving means of PM10 and PM2.5.")),
+        ("air-quality-summary-2025", "air-summary", ["air-hourly-2025"], "air_quality", "monthly",
+         bi("示范市2025年环境空气质量月度和年度统计与区县排名", "Demo City monthly and yearly air quality statistics and county rankings, 2025"),
+         bi("各站点、各区县和全市的逐月与全年统计：有效天数、优良天数比例、各项污染物平均浓度、"
+            "臭氧日最大8小时平均第90百分位数、同比变化，以及区县按 PM₂.₅ 浓度和优良天数比例的排名。",
+            "Monthly and yearly statistics per station, county and the city: valid days, share of good "
+            "days, mean concentrations, the O3 daily maximum 8-hour 90th percentile, change on last year, "
+            "and county rankings by PM2.5 and by share of good days.")),
+        ("surface-water-class-2025", "water-class", ["surface-water-2025"], "surface_water", "monthly",
+         bi("示范市2025年地表水断面水质类别", "Demo City surface water quality class by section and sample, 2025"),
+         bi("各断面每次采样的水质类别，按 GB 3838-2002 单因子评价法（《地表水环境质量评价办法（试行）》）"
+            "由已发布的监测数据计算，给出定类项目和超过III类标准限值的倍数，并与断面水质目标比较。",
+            "The class of each section's every sample by the GB 3838-2002 single-factor method, from the "
+            "published data, with the parameters that set it, the multiples over the class III limit, and "
+            "whether the section's target is met.")),
+        ("emission-exceedances-2025", "emission-exceedance", county_ids, "pollution_source", "monthly",
+         bi("示范市2025年重点排污单位超标统计", "Demo City key dischargers: days over the permit limit, 2025"),
+         bi("各区县已发布的重点排污单位自动监测日均值中超过排污许可限值的记录及超标倍数，"
+            "以及各企业、各排放口、各污染物逐月和全年的超标天数。",
+            "Daily values over the discharge-permit limit, with their multiples, from the key dischargers' "
+            "published data of every county, and the days over the limit per enterprise, outlet, pollutant, "
+            "month and year.")),
+    ]
+    for id_, method, inputs, category, frequency, title, description in specs:
+        folder = out / "datasets" / id_
+        folder.mkdir(parents=True, exist_ok=True)
+        meta = dataset_metadata(
+            id_, title=title, description=description, category=category, department="sthjj",
+            area=CITY_AREA, update_frequency=frequency, temporal=(date(2025, 1, 1), date(2025, 12, 31)),
+            spatial=bi("示范市全市", "Whole city"), status="verified", resources=[],
+            keywords=["派生数据", "derived data"])
+        del meta["resources"]
+        meta["derived"] = {"method": method, "inputs": inputs}
+        write_yaml(folder / "dataset.yaml", meta, "# 派生数据集定义：数据文件由发布系统根据已发布的输入数据计算。\n"
+                   "# Derived dataset: the build computes its files from the published inputs.\n")
 
 
 def generate(out: Path) -> None:
@@ -2360,6 +2425,7 @@ def generate(out: Path) -> None:
     write_emissions_late(out, late + [r for r in county_rows if (r.enterprise.id, r.outlet.id, r.day)
                                       == LATE_Q4_STRAY])
     write_self_monitoring(out, hourly)
+    write_derived(out, county_ids)
 
     radiation_rows = generate_radiation()
     write_radiation(out, radiation_rows)

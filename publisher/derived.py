@@ -1,0 +1,656 @@
+"""Derived datasets: indicators the build computes from published monitoring data.
+
+A department declares a derived dataset like any other, with a ``dataset.yaml`` that names a
+method and its inputs instead of data files (see ``docs/derived.md``)::
+
+    derived: {method: daily-aqi, inputs: [air-hourly-2025]}
+
+The definition is submitted and approved like any item. At each build, for every released
+definition whose inputs are all released, :func:`derive_datasets` computes the method's tables
+from the *published* versions of the inputs (the approved bytes laid out by the release tree,
+never the working copies), writes the CSV files and a complete ``dataset.yaml`` beside the
+definition, and gives the result a version of its own: the same version as long as the bytes
+are the same, a new one when an input or the definition changes. :func:`record_derivations`
+archives the files and appends a ``derivation`` entry to the audit log naming the input
+versions with their digests and file hashes, the method and the standards applied, before the
+build logs the publication. The derived tables then go through ``publisher check`` and the
+one release decision like every dataset.
+
+Methods (``content.DERIVED_METHODS``): ``daily-aqi`` (station and city daily AQI, HJ 633-2012
+5.1.2), ``realtime-aqi`` (hourly real-time AQI, 5.1.3), ``air-summary`` (monthly and yearly
+good-day share, mean concentrations, change on last year, county rankings), ``water-class``
+(class per section and sample, GB 3838-2002 single-factor method) and ``emission-exceedance``
+(days over the permit limit and their multiples).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .charts import read_resource
+from .content import DERIVED_METHODS, Content, Dataset
+from .figures import MEASURES, FigureError, air_hourly, round_value, urban_stations
+from .release import Release
+from .report import Finding, error, warning
+from .standards import (DAILY_REPORT_COLUMNS, REALTIME_REPORT_COLUMNS, city_daily_report, daily_aqi_report,
+                        realtime_aqi, section_class)
+from .standards.versions import StandardNotAvailable, standard_for
+from .standards.water import CLASS_ORDER
+from .workflow import Manifest, Version, archive_files, log_signer, open_log, publication_time
+
+DERIVATION = "derivation"
+
+
+# -- what a method produces ------------------------------------------------------------------------
+
+
+@dataclass
+class Column:
+    """One column of a derived table: its schema entry and how its values are written."""
+
+    name: str
+    type: str
+    zh: str
+    en: str
+    unit: str | None = None
+    decimals: int | None = None  # numbers: digits after the point (GB/T 8170, half to even)
+    references: str | None = None
+    required: bool = False
+
+    def schema(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {"name": self.name, "type": self.type, "title": {"zh": self.zh, "en": self.en}}
+        if self.unit:
+            spec["unit"] = self.unit
+        if self.references:
+            spec["references"] = self.references
+        if self.required:
+            spec["constraints"] = {"required": True}
+        return spec
+
+
+@dataclass
+class Table:
+    """One derived data file."""
+
+    name: str
+    zh: str
+    en: str
+    columns: list[Column]
+    primary_key: list[str]
+    frame: pd.DataFrame
+
+    def csv_bytes(self) -> bytes:
+        """UTF-8 CSV, one header row, empty cells for missing values, numbers as the columns say."""
+        out = pd.DataFrame({c.name: _cells(self.frame[c.name] if c.name in self.frame else None, c, len(self.frame))
+                            for c in self.columns})
+        return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+    def resource(self, dataset_id: str) -> dict[str, Any]:
+        return {"name": self.name, "path": f"{self.name}.csv", "title": {"zh": self.zh, "en": self.en},
+                "schema": {"primary_key": self.primary_key, "missing_values": [""],
+                           "fields": [c.schema() for c in self.columns]}}
+
+
+def _cells(values: pd.Series | None, column: Column, rows: int) -> list[str]:
+    if values is None:
+        return [""] * rows
+    out = []
+    for v in values.tolist():
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            out.append("")
+        elif column.type == "boolean":
+            out.append("true" if v else "false")
+        elif column.type == "number":
+            out.append(f"{round_value(v, column.decimals or 0):f}" if column.decimals is not None else repr(float(v)))
+        elif column.type == "integer":
+            out.append(str(int(v)))
+        elif column.type == "datetime":
+            out.append(pd.Timestamp(v).isoformat())
+        else:
+            out.append(str(v))
+    return out
+
+
+@dataclass
+class Computed:
+    """What a method returns: its tables, the standards it applied, and notes for the check."""
+
+    tables: list[Table]
+    standards: list[str]
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (zh, en) warnings
+
+
+Method = Callable[[list[Dataset], dict, str], Computed]
+
+# Concentration columns: μg/m³ to one decimal, CO (mg/m³) to three: finer than bulletins round
+# (integers, one decimal) so that a reader recomputing a sub-index gets the published one.
+_UG, _MG = "μg/m³", "mg/m³"
+
+
+def _concentration_columns(realtime: bool) -> list[Column]:
+    if realtime:
+        spec = [("so2_1h", "SO₂ 1小时平均", "SO2 1-hour mean", _UG), ("no2_1h", "NO₂ 1小时平均", "NO2 1-hour mean", _UG),
+                ("co_1h", "CO 1小时平均", "CO 1-hour mean", _MG), ("o3_1h", "O₃ 1小时平均", "O3 1-hour mean", _UG),
+                ("o3_8h", "O₃ 8小时滑动平均", "O3 8-hour moving mean", _UG),
+                ("pm10_24h", "PM₁₀ 24小时滑动平均", "PM10 24-hour moving mean", _UG),
+                ("pm25_24h", "PM₂.₅ 24小时滑动平均", "PM2.5 24-hour moving mean", _UG)]
+    else:
+        spec = [("pm25_24h", "PM₂.₅ 24小时平均", "PM2.5 24-hour mean", _UG),
+                ("pm10_24h", "PM₁₀ 24小时平均", "PM10 24-hour mean", _UG),
+                ("so2_24h", "SO₂ 24小时平均", "SO2 24-hour mean", _UG), ("no2_24h", "NO₂ 24小时平均", "NO2 24-hour mean", _UG),
+                ("co_24h", "CO 24小时平均", "CO 24-hour mean", _MG),
+                ("o3_1h_max", "O₃ 日最大1小时平均", "O3 daily maximum 1-hour mean", _UG),
+                ("o3_8h_max", "O₃ 日最大8小时滑动平均", "O3 daily maximum 8-hour mean", _UG)]
+    return [Column(n, "number", zh, en, unit, 3 if unit == _MG else 1) for n, zh, en, unit in spec]
+
+
+_IAQI_NAMES = {"iaqi_pm25": "PM₂.₅", "iaqi_pm10": "PM₁₀", "iaqi_so2": "SO₂", "iaqi_no2": "NO₂", "iaqi_co": "CO",
+               "iaqi_o3_1h": "O₃ 1小时", "iaqi_o3_8h": "O₃ 8小时"}
+
+
+def _index_columns(order: list[str]) -> list[Column]:
+    iaqi = [Column(c, "integer", f"{_IAQI_NAMES[c]}空气质量分指数", f"IAQI {c[5:].upper()}")
+            for c in order if c.startswith("iaqi_")]
+    return iaqi + [Column("aqi", "integer", "空气质量指数（AQI）", "Air quality index (AQI)"),
+                   Column("level", "integer", "空气质量指数级别（1 优 … 6 严重污染）",
+                          "AQI level (1 excellent … 6 severe)"),
+                   Column("primary_pollutant", "string", "首要污染物（AQI 大于 50 时；并列时以分号分隔）",
+                          "Primary pollutant(s) when AQI > 50 (ties separated by ';')")]
+
+
+# -- air ---------------------------------------------------------------------------------------------
+
+
+def _hourly(inputs: list[Dataset], tz: str) -> pd.DataFrame:
+    frames = []
+    for ds in inputs:
+        try:
+            frames.append(air_hourly(ds, tz))
+        except FigureError:
+            continue  # an air dataset without hourly concentrations (e.g. a maintenance log)
+    if not frames:
+        return pd.DataFrame(columns=["station_id", "time"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _computable(hourly: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str]], list[str]]:
+    """The hours whose day falls under an AQI standard with tables on file; the rest are left
+    out with a note (never computed with a superseded table)."""
+    if hourly.empty:
+        return hourly, [], []
+    day = (pd.to_datetime(hourly["time"]).dt.tz_convert("Asia/Shanghai") - pd.Timedelta(hours=1)).dt.date
+    versions: dict[date, str | None] = {}
+    for d in pd.unique(day.to_numpy()):
+        try:
+            versions[d] = standard_for("aqi", d).id
+        except StandardNotAvailable:
+            versions[d] = None
+    refused = sorted(d for d, v in versions.items() if v is None)
+    notes = []
+    if refused:
+        notes.append((f"{refused[0]} 至 {refused[-1]} 共 {len(refused)} 天适用的空气质量指数标准版本没有可用的分级表，"
+                      "这些日期未计算（不会用已被替代的旧表计算）",
+                      f"{len(refused)} days from {refused[0]} to {refused[-1]} fall under an AQI standard version "
+                      "with no table on file; they are not computed (never with a superseded table)"))
+    used = sorted({v for v in versions.values() if v})
+    keep = day.map(versions).notna().to_numpy()
+    return hourly[keep], notes, [*used, "GB 3095-2012", "HJ 663-2013"] if used else []
+
+
+def daily_aqi(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
+    """Station daily AQI and the city's (HJ 633-2012 5.1.2; city values HJ 663-2013)."""
+    hourly, notes, standards = _computable(_hourly(inputs, tz))
+    station_cols = [Column("station_id", "string", "站点编号", "Station ID", references="air_stations", required=True),
+                    Column("date", "date", "日期", "Date", required=True)]
+    concentration = _concentration_columns(realtime=False)
+    index = _index_columns(DAILY_REPORT_COLUMNS)
+    stations = daily_aqi_report(hourly) if not hourly.empty else pd.DataFrame(columns=DAILY_REPORT_COLUMNS)
+    city_code = str((registry.get("city") or {}).get("code") or "")
+    urban = [s for s in urban_stations(registry) if s in set(hourly.get("station_id", []))]
+    city = (city_daily_report(hourly, city_id=city_code, stations=urban) if urban
+            else pd.DataFrame(columns=DAILY_REPORT_COLUMNS)).rename(columns={"station_id": "area_code"})
+    city_cols = [Column("area_code", "string", "行政区划代码", "Administrative area code", required=True),
+                 station_cols[1]]
+    return Computed([
+        Table("stations", "各站点日空气质量指数", "Daily AQI by station", station_cols + concentration + index,
+              ["station_id", "date"], stations),
+        Table("city", "全市日空气质量指数（城市点位日均值的算术平均）", "City daily AQI (mean of the urban stations)",
+              city_cols + concentration + index, ["area_code", "date"], city),
+    ], standards, notes)
+
+
+def realtime(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
+    """Hourly real-time AQI per station (HJ 633-2012 5.1.3, Table 4)."""
+    hourly, notes, standards = _computable(_hourly(inputs, tz))
+    report = realtime_aqi(hourly) if not hourly.empty else pd.DataFrame(columns=REALTIME_REPORT_COLUMNS)
+    columns = [Column("station_id", "string", "站点编号", "Station ID", references="air_stations", required=True),
+               Column("time", "datetime", "时间（小时结束时刻）", "Time (end of the hour)", required=True),
+               *_concentration_columns(realtime=True), *_index_columns(REALTIME_REPORT_COLUMNS)]
+    return Computed([Table("hourly", "各站点实时空气质量指数", "Real-time AQI by station and hour", columns,
+                           ["station_id", "time"], report)], standards, notes)
+
+
+# Summary measures and their daily-report columns (the definitions of figures.MEASURES).
+SUMMARY_MEANS = {"pm25_mean": "pm25_24h", "pm10_mean": "pm10_24h", "so2_mean": "so2_24h", "no2_mean": "no2_24h",
+                 "co_mean": "co_24h"}
+
+
+def air_summary(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
+    """Monthly and yearly statistics per station, county and the city; county rankings.
+
+    The measures are those a bulletin may cite (``figures.MEASURES``) and are computed the same
+    way: good-day share over the days with a valid AQI; means and the O₃ 90th percentile only
+    with the GB 3095-2012 Table 4 number of valid days; rounded as bulletins round them.
+    """
+    hourly, notes, standards = _computable(_hourly(inputs, tz))
+    daily = _scoped_daily(hourly, registry)
+    rows = []
+    if not daily.empty:
+        when = pd.to_datetime(daily["date"])
+        for label, keys in (("month", [when.dt.year, when.dt.month]), ("year", [when.dt.year])):
+            for (scope, subject, *period), days in daily.groupby([daily["scope"], daily["id"], *keys], sort=True):
+                rows.append({"scope": scope, "id": subject, "period": _period_label(period),
+                             **_summary_measures(days, _min_days(period))})
+    summary = pd.DataFrame(rows, columns=["scope", "id", "period", "valid_days", "good_days", "good_day_share",
+                                          *SUMMARY_MEANS, "o3_8h_p90"])
+    _add_changes(summary)
+    ranking = _rankings(summary)
+    decimals = {m: MEASURES[m].decimals for m in [*SUMMARY_MEANS, "o3_8h_p90", "good_day_share"]}
+    columns = [Column("scope", "string", "范围（station 站点、county 区县、city 全市）", "Scope (station, county, city)",
+                      required=True),
+               Column("id", "string", "站点编号或行政区划代码", "Station ID or area code", required=True),
+               Column("period", "string", "时段（2025-10 为月，2025 为年）", "Period (2025-10 a month, 2025 a year)",
+                      required=True),
+               Column("valid_days", "integer", "有效天数", "Days with a valid AQI"),
+               Column("good_days", "integer", "优良天数（AQI ≤ 100）", "Good days (AQI ≤ 100)"),
+               Column("good_day_share", "number", "优良天数比例", "Share of good days", "%",
+                      decimals["good_day_share"]),
+               *[Column(m, "number", MEASURES[m].name_zh, m.replace("_", " "), _MG if m == "co_mean" else _UG,
+                        decimals[m]) for m in [*SUMMARY_MEANS, "o3_8h_p90"]],
+               Column("pm25_change", "number", "PM₂.₅ 平均浓度同比变化", "PM2.5 mean, change on the same period last year",
+                      "%", 1),
+               Column("good_day_share_change", "number", "优良天数比例同比变化（百分点）",
+                      "Share of good days, change on last year (percentage points)", None, 1)]
+    ranking_cols = [Column("period", "string", "时段", "Period", required=True),
+                    Column("area_code", "string", "区县行政区划代码", "County area code", required=True),
+                    Column("pm25_mean", "number", MEASURES["pm25_mean"].name_zh, "PM2.5 mean", _UG,
+                           decimals["pm25_mean"]),
+                    Column("pm25_rank", "integer", "PM₂.₅ 排名（浓度由低到高）", "Rank by PM2.5 (lowest first)"),
+                    Column("good_day_share", "number", "优良天数比例", "Share of good days", "%",
+                           decimals["good_day_share"]),
+                    Column("good_day_share_rank", "integer", "优良天数比例排名（由高到低）",
+                           "Rank by share of good days (highest first)")]
+    return Computed([
+        Table("summary", "月度和年度统计", "Monthly and yearly statistics", columns, ["scope", "id", "period"], summary),
+        Table("county-ranking", "区县排名", "County rankings", ranking_cols, ["period", "area_code"], ranking),
+    ], standards, notes)
+
+
+def _scoped_daily(hourly: pd.DataFrame, registry: dict) -> pd.DataFrame:
+    """Daily reports of every station, every county (its urban stations) and the city."""
+    if hourly.empty:
+        return pd.DataFrame(columns=["scope", "id", *DAILY_REPORT_COLUMNS[1:]])
+    present = set(hourly["station_id"])
+    urban = [s for s in urban_stations(registry) if s in present]
+    area_of = {str(s.get("id")): str(s.get("area")) for s in registry.get("air_stations") or [] if isinstance(s, dict)}
+    parts = [daily_aqi_report(hourly).rename(columns={"station_id": "id"}).assign(scope="station")]
+    for county in sorted({area_of[s] for s in urban if s in area_of}):
+        members = [s for s in urban if area_of.get(s) == county]
+        parts.append(city_daily_report(hourly, city_id=county, stations=members)
+                     .rename(columns={"station_id": "id"}).assign(scope="county"))
+    if urban:
+        city = str((registry.get("city") or {}).get("code") or "city")
+        parts.append(city_daily_report(hourly, city_id=city, stations=urban)
+                     .rename(columns={"station_id": "id"}).assign(scope="city"))
+    order = {"city": 0, "county": 1, "station": 2}
+    daily = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    return daily.sort_values(["scope", "id", "date"], key=lambda s: s.map(order) if s.name == "scope" else s,
+                             ignore_index=True)
+
+
+def _period_label(period: list[Any]) -> str:
+    return f"{int(period[0])}-{int(period[1]):02d}" if len(period) == 2 else str(int(period[0]))
+
+
+def _min_days(period: list[Any]) -> int:
+    """Valid days a mean needs (GB 3095-2012 Table 4): 27 a month, 25 in February, 324 a year."""
+    if len(period) == 1:
+        return 324
+    return 25 if int(period[1]) == 2 else 27
+
+
+def _summary_measures(days: pd.DataFrame, min_days: int) -> dict[str, Any]:
+    aqi = pd.to_numeric(days["aqi"], errors="coerce").dropna()
+    out: dict[str, Any] = {"valid_days": len(aqi), "good_days": int((aqi <= 100).sum()),
+                           "good_day_share": (int((aqi <= 100).sum()) * 100 / len(aqi)) if len(aqi) else None}
+    for measure, column in SUMMARY_MEANS.items():
+        values = pd.to_numeric(days[column], errors="coerce").dropna()
+        out[measure] = float(values.mean()) if len(values) >= min_days else None
+    o3 = pd.to_numeric(days["o3_8h_max"], errors="coerce").dropna()
+    # HJ 663-2013 percentile: linear between the neighbours of k = 1 + (n - 1) p.
+    out["o3_8h_p90"] = float(np.percentile(o3.to_numpy(), 90)) if len(o3) >= min_days else None
+    return out
+
+
+def _rounded(value: Any, decimals: int) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(round_value(value, decimals))
+
+
+def _add_changes(summary: pd.DataFrame) -> None:
+    """Change on the same period of the year before, from the rounded published values."""
+    previous = {}
+    for row in summary.itertuples(index=False):
+        previous[(row.scope, row.id, row.period)] = row
+    pm25, share = [], []
+    for row in summary.itertuples(index=False):
+        year, _, month = row.period.partition("-")
+        before = previous.get((row.scope, row.id, f"{int(year) - 1}{'-' + month if month else ''}"))
+        now_pm = _rounded(row.pm25_mean, MEASURES["pm25_mean"].decimals)
+        was_pm = _rounded(before.pm25_mean, MEASURES["pm25_mean"].decimals) if before is not None else None
+        pm25.append((now_pm - was_pm) / was_pm * 100 if now_pm is not None and was_pm else None)
+        now_share = _rounded(row.good_day_share, 1)
+        was_share = _rounded(before.good_day_share, 1) if before is not None else None
+        share.append(now_share - was_share if now_share is not None and was_share is not None else None)
+    summary["pm25_change"] = pd.Series(pm25, dtype="float64")
+    summary["good_day_share_change"] = pd.Series(share, dtype="float64")
+
+
+def _rankings(summary: pd.DataFrame) -> pd.DataFrame:
+    """Counties ranked in each period: by PM2.5 (lowest first) and good-day share (highest
+    first), on the published (rounded) values; ties share the better rank."""
+    counties = summary[summary["scope"] == "county"].copy()
+    columns = ["period", "area_code", "pm25_mean", "pm25_rank", "good_day_share", "good_day_share_rank"]
+    if counties.empty:
+        return pd.DataFrame(columns=columns)
+    counties["pm25_mean"] = counties["pm25_mean"].map(lambda v: _rounded(v, MEASURES["pm25_mean"].decimals))
+    counties["good_day_share"] = counties["good_day_share"].map(lambda v: _rounded(v, 1))
+    by_period = counties.groupby("period")
+    counties["pm25_rank"] = by_period["pm25_mean"].rank(method="min").astype("Int64")
+    counties["good_day_share_rank"] = by_period["good_day_share"].rank(method="min", ascending=False).astype("Int64")
+    counties = counties.rename(columns={"id": "area_code"})
+    return counties[columns].sort_values(["period", "area_code"], ignore_index=True)
+
+
+# -- water -------------------------------------------------------------------------------------------
+
+
+def water_classes(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
+    """Each sample's class by the single-factor method (GB 3838-2002; 评价办法, routine parameters),
+    the parameters that set it and their multiples over the class III limit."""
+    sections = {str(s.get("id")): s for s in registry.get("water_sections") or [] if isinstance(s, dict)}
+    rows, used, notes = [], set(), []
+    refused: list[date] = []
+    for ds in inputs:
+        for r in ds.resources:
+            names = {f.name for f in r.fields}
+            day_field = next((f.name for f in r.fields if f.type in ("date", "datetime")), None)
+            if "section_id" not in names or day_field is None or not r.path.is_file():
+                continue
+            frame = read_resource(r, tz)
+            parameters = {f.name: str(f.parameter) for f in r.fields if f.parameter}
+            for sample in frame.to_dict("records"):
+                when = sample[day_field]
+                if pd.isna(when):
+                    continue
+                day = pd.Timestamp(when).date()
+                section = str(sample["section_id"])
+                entry = sections.get(section, {})
+                kind = entry.get("kind") or "river"
+                values = {parameters[c]: sample[c] for c in parameters if pd.notna(sample.get(c))}
+                try:
+                    version = standard_for("surface_water", day)
+                    result = section_class(values, kind, day, standard=version)
+                except StandardNotAvailable:
+                    refused.append(day)
+                    continue
+                used.add(version.id)
+                target = entry.get("target_class")
+                rows.append({
+                    "section_id": section, "sample_date": day.isoformat(), "water_body_kind": kind,
+                    "water_class": result.water_class, "target_class": target,
+                    "meets_target": (CLASS_ORDER[result.water_class] <= CLASS_ORDER[target]
+                                     if result.water_class in CLASS_ORDER and target in CLASS_ORDER else None),
+                    "limiting_parameters": ";".join(result.limiting_parameters) or None,
+                    "exceedance_multiples": ";".join(f"{p}:{round_value(m, 2):f}"
+                                                     for p, m in sorted(result.exceedance_multiples.items())) or None,
+                    "dataset": ds.id,
+                })
+    if refused:
+        notes.append((f"{len(refused)} 个样品的采样日期没有可用的地表水标准版本，未评价",
+                      f"{len(refused)} samples are dated under no surface-water standard version on file; not classed"))
+    frame = pd.DataFrame(rows, columns=["section_id", "sample_date", "water_body_kind", "water_class", "target_class",
+                                        "meets_target", "limiting_parameters", "exceedance_multiples"])
+    frame = frame.sort_values(["section_id", "sample_date"], ignore_index=True)
+    columns = [Column("section_id", "string", "断面编号", "Section ID", references="water_sections", required=True),
+               Column("sample_date", "date", "采样日期", "Sampling date", required=True),
+               Column("water_body_kind", "string", "水体类型（river 河流、lake 湖泊、reservoir 水库）",
+                      "Water body (river, lake, reservoir)"),
+               Column("water_class", "string", "水质类别（I–V、劣V）", "Water quality class (I–V, 劣V = worse than V)"),
+               Column("target_class", "string", "水质目标", "Target class"),
+               Column("meets_target", "boolean", "是否达到水质目标", "Meets the target"),
+               Column("limiting_parameters", "string", "定类项目（分号分隔）", "Parameters that set the class (';')"),
+               Column("exceedance_multiples", "string", "超过III类标准限值的倍数（项目:倍数，分号分隔）",
+                      "Multiples over the class III limit (parameter:multiple, ';')")]
+    return Computed([Table("samples", "各断面各次采样的水质类别", "Water quality class per section and sample",
+                           columns, ["section_id", "sample_date"], frame)],
+                    sorted(used), notes)
+
+
+# -- emissions ---------------------------------------------------------------------------------------
+
+
+def emission_exceedances(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
+    """Daily values over the permit limit with their multiples, and days over the limit per
+    enterprise, outlet, pollutant and month (and year)."""
+    frames = []
+    for ds in inputs:
+        for r in ds.resources:
+            if {"enterprise_id", "outlet_id", "date", "parameter", "value", "limit"} <= {f.name for f in r.fields} \
+                    and r.path.is_file():
+                frames.append(read_resource(r, tz))
+    base = ["area_code", "enterprise_id", "outlet_id", "parameter"]
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*base, "date", "value", "unit",
+                                                                                       "limit"])
+    for column in ("area_code", "unit"):
+        if column not in data:
+            data[column] = None
+    data = data.dropna(subset=["date", "value"])
+    data = data.astype({c: str for c in ("area_code", "enterprise_id", "outlet_id", "parameter")})
+    data["date"] = pd.to_datetime(data["date"]).dt.date
+    over = data[data["limit"].notna() & (data["value"] > data["limit"])].copy()
+    over["multiple"] = (over["value"] - over["limit"]) / over["limit"]
+    over["date"] = over["date"].map(date.isoformat)
+    over = over.sort_values([*base, "date"], ignore_index=True)
+    rows = []
+    if not data.empty:
+        month = data["date"].map(lambda d: f"{d.year}-{d.month:02d}")
+        year = data["date"].map(lambda d: str(d.year))
+        exceeded = data["limit"].notna() & (data["value"] > data["limit"])
+        data = data.assign(exceeded_on=data["date"].where(exceeded),
+                           multiple=((data["value"] - data["limit"]) / data["limit"]).where(exceeded))
+        for labels in (month, year):
+            grouped = data.groupby([*[data[c] for c in base], labels.rename("period")])
+            rows.append(grouped.agg(days_reported=("date", "nunique"), exceedance_days=("exceeded_on", "nunique"),
+                                    max_multiple=("multiple", "max")).reset_index())
+    summary = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        columns=[*base, "period", "days_reported", "exceedance_days", "max_multiple"])
+    summary = summary.sort_values([*base, "period"], ignore_index=True)
+    ids = [Column("area_code", "string", "行政区划代码", "Area code", required=True),
+           Column("enterprise_id", "string", "企业编号", "Enterprise ID", references="enterprises", required=True),
+           Column("outlet_id", "string", "排放口编号", "Outlet ID", required=True),
+           Column("parameter", "string", "污染物", "Pollutant", required=True)]
+    exceed_cols = [*ids, Column("date", "date", "日期", "Date", required=True),
+                   Column("value", "number", "日均浓度", "Daily mean concentration", None, 3),
+                   Column("unit", "string", "单位", "Unit"),
+                   Column("limit", "number", "排污许可限值", "Permit limit", None, 3),
+                   Column("multiple", "number", "超标倍数（(值 − 限值) / 限值）", "Multiple over the limit ((value − limit) / limit)",
+                          None, 2)]
+    summary_cols = [*ids, Column("period", "string", "时段（2025-10 为月，2025 为年）", "Period (month or year)",
+                                 required=True),
+                    Column("days_reported", "integer", "报送天数", "Days reported"),
+                    Column("exceedance_days", "integer", "超标天数", "Days over the limit"),
+                    Column("max_multiple", "number", "最大超标倍数", "Largest multiple over the limit", None, 2)]
+    return Computed([
+        Table("exceedances", "超过排污许可限值的日均值", "Daily values over the permit limit", exceed_cols,
+              [*base[1:], "date"], over),
+        Table("summary", "各企业各排放口超标天数统计", "Days over the permit limit by enterprise, outlet and pollutant",
+              summary_cols, [*base[1:], "period"], summary),
+    ], [], [])
+
+
+METHODS: dict[str, Method] = {
+    "daily-aqi": daily_aqi,
+    "realtime-aqi": realtime,
+    "air-summary": air_summary,
+    "water-class": water_classes,
+    "emission-exceedance": emission_exceedances,
+}
+assert set(METHODS) == set(DERIVED_METHODS), "every method named in content.DERIVED_METHODS is implemented here"
+
+
+# -- versions, derivation and the log ----------------------------------------------------------------
+
+
+@dataclass
+class DerivedRelease:
+    """What :func:`derive_datasets` decided: every derived item's versions and the one to publish."""
+
+    versions: dict[str, list[Version]] = field(default_factory=dict)  # oldest first, incl. a new one
+    chosen: dict[str, Version] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)  # derivation entries to append
+    folder: Path | None = None  # the content folder the files were written to
+
+    @property
+    def items(self) -> list[str]:
+        return sorted(self.chosen)
+
+
+def derivation_history(entries: list[Any], item_id: str, definition: list[Version]) -> list[Version]:
+    """The derived versions of ``item_id`` from its ``derivation`` and ``publication`` entries."""
+    versions: list[Version] = []
+    for e in entries:
+        if e.item != item_id:
+            continue
+        if e.event == DERIVATION:
+            versions.append(_version(e.version, e.details, e.files, e.time, definition))
+        elif e.event == "publication":
+            for v in versions:
+                if v.digest == e.details.get("digest") and v.published_at is None:
+                    v.published_at = e.time
+    return versions
+
+
+def _version(number: int, details: dict, files: dict[str, str], time: str, definition: list[Version]) -> Version:
+    recipe = next((v for v in definition if v.number == details.get("definition", {}).get("version")), None)
+    sources = "、".join(f"{s['item']} 第{s['version']}版" for s in details.get("inputs", []))
+    sources_en = ", ".join(f"{s['item']} v{s['version']}" for s in details.get("inputs", []))
+    return Version(number=number, digest=details["digest"], files=dict(files), approved_at=time,
+                   reason=details.get("reason", "initial"),
+                   note=f"由 {sources} 计算 / computed from {sources_en}",
+                   approvals=list(recipe.approvals) if recipe else [])
+
+
+def derive_datasets(root: Path, content: Content, upstream: Release, chosen: dict[str, Version],
+                    approved: dict[str, list[Version]], tz: str) -> DerivedRelease:
+    """Compute every released derived dataset from the published versions of its inputs.
+
+    ``content`` is the release tree (approved bytes only); ``upstream`` the release decided on it
+    before derivation, which says which inputs are public. The files are written into the
+    definition's folder of the tree and the dataset reloaded; nothing is logged here.
+    """
+    result = DerivedRelease(folder=content.root / "content")
+    with open_log(root) as log:
+        entries = log.entries()
+    for ds in sorted(content.datasets.values(), key=lambda d: d.id):
+        if ds.derived is None or ds.derived.method not in METHODS:
+            continue
+        where = {"item": ds.id, "file": f"content/datasets/{ds.id}/dataset.yaml", "key": "derived.inputs"}
+        held = [i for i in ds.derived.inputs if i not in upstream.datasets]
+        if held:
+            result.findings.append(error(
+                "derived-input-not-released", f"输入数据集尚未发布：{', '.join(held)}；派生数据只由已发布的数据计算",
+                f"inputs not published: {', '.join(held)}; derived data are computed from published data only",
+                **where))
+            continue
+        if ds.id not in upstream.datasets:
+            continue
+        inputs = [upstream.datasets[i] for i in ds.derived.inputs]
+        computed = METHODS[ds.derived.method](inputs, content.registry, tz)
+        for zh, en in computed.notes:
+            result.findings.append(warning("derived-values-not-computed", zh, en, **where))
+        if all(t.frame.empty for t in computed.tables):
+            result.findings.append(error("derived-empty", "输入数据中没有可计算的值，派生数据为空",
+                                         "the inputs hold nothing this method can compute; the result is empty",
+                                         **where))
+            continue
+        sources = [{"item": i, "version": chosen[i].number, "digest": chosen[i].digest, "files": chosen[i].files}
+                   for i in ds.derived.inputs]
+        files = _write(ds, computed, sources, result.folder)
+        digest = Manifest(ds.id, files).digest
+        history = derivation_history(entries, ds.id, approved.get(ds.id, []))
+        if history and history[-1].digest == digest:
+            version = history[-1]
+        else:
+            recipe = chosen[ds.id]
+            since = max([_public_since(chosen[i], upstream.datasets[i]) for i in ds.derived.inputs]
+                        + [_public_since(recipe, ds)])
+            details = {"digest": digest, "method": ds.derived.method, "standards": computed.standards,
+                       "definition": {"version": recipe.number, "digest": recipe.digest},
+                       "inputs": sources, "reason": "recomputed" if history else "initial"}
+            number = len(history) + 1
+            result.actions.append({"event": DERIVATION, "actor": "publisher", "item": ds.id, "version": number,
+                                   "files": files, "time": since, "details": details})
+            version = _version(number, details, files, since.isoformat(), approved.get(ds.id, []))
+            history.append(version)
+        result.versions[ds.id] = history
+        result.chosen[ds.id] = version
+    return result
+
+
+def _public_since(version: Version, item: Dataset) -> datetime:
+    if version.published_at is not None:
+        return datetime.fromisoformat(version.published_at)
+    return publication_time(version, item.release_at)
+
+
+def _write(ds: Dataset, computed: Computed, sources: list[dict[str, Any]], folder: Path) -> dict[str, str]:
+    """The derived files beside the definition; returns their manifest (path → SHA-256)."""
+    meta = {k: v for k, v in ds.meta.items() if k not in ("resources", "derived")}
+    method_zh, method_en, _ = DERIVED_METHODS[ds.derived.method]
+    meta.setdefault("methodology", {"zh": f"由发布系统按“{method_zh}”方法自动计算。",
+                                    "en": f"Computed by the publication system: {method_en}."})
+    meta["standards"] = sorted(set(meta.get("standards") or []) | set(computed.standards))
+    meta["derived"] = {"method": ds.derived.method, "inputs": list(ds.derived.inputs),
+                       "sources": [{k: s[k] for k in ("item", "version", "digest")} for s in sources]}
+    meta["resources"] = [t.resource(ds.id) for t in computed.tables]
+    target = folder / "datasets" / ds.id
+    files = {"dataset.yaml": yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=120).encode("utf-8")}
+    files.update({f"{t.name}.csv": t.csv_bytes() for t in computed.tables})
+    manifest = {}
+    for name, data in files.items():
+        (target / name).write_bytes(data)
+        manifest[f"datasets/{ds.id}/{name}"] = hashlib.sha256(data).hexdigest()
+    return manifest
+
+
+def record_derivations(root: Path, derived: DerivedRelease) -> None:
+    """Archive the new derived versions' files and log their ``derivation`` entries (one
+    transaction), so a later build can publish them again from the archive."""
+    if not derived.actions:
+        return
+    for action in derived.actions:
+        archive_files(root, derived.folder, action["files"])
+    with open_log(root) as log:
+        log.append_many(derived.actions, signer=log_signer(root))
