@@ -311,3 +311,22 @@ def test_air_summary_agrees_with_the_figures_a_bulletin_cites(tmp_path: Path) ->
 
 def rows_from(data: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+
+
+def test_warnings_come_from_monitoring_data_not_from_derived_copies(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from publisher.content import DerivedFrom
+    from publisher.warnings import derive_warnings
+
+    content = small_project(tmp_path, "emissions", "pollution_source", [
+        "{name: area_code, type: string}", "{name: enterprise_id, type: string, references: enterprises}",
+        "{name: outlet_id, type: string}", "{name: date, type: date}", "{name: parameter, type: string}",
+        "{name: value, type: number}", "{name: unit, type: string}", "{name: limit, type: number}"],
+        "area_code,enterprise_id,outlet_id,date,parameter,value,unit,limit\n"
+        "990121,ent-a,DA001,2025-01-02,so2,42,mg/m³,35\n")
+    source = content.datasets["emissions"]
+    copy = replace(source, id="copy", derived=DerivedFrom("emission-exceedance", ("emissions",)))
+    assert len(derive_warnings([source], content.registry, {}, "Asia/Shanghai")) == 1
+    assert derive_warnings([source, copy], content.registry, {}, "Asia/Shanghai") == \
+        derive_warnings([source], content.registry, {}, "Asia/Shanghai")
