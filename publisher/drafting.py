@@ -30,15 +30,20 @@ class _Figures:
         self.content, self.ds, self.tz = content, ds, tz
         self.declared: dict[str, dict[str, Any]] = {}
 
-    def value(self, figure_id: str, measure: str, period: Period, station: str | None = None) -> Any:
-        """The computed value (None when the data do not allow it); declares the figure."""
+    def value(self, figure_id: str, measure: str, period: Period, station: str | None = None,
+              compare: Period | None = None) -> Any:
+        """The computed value (None when the data do not allow it); declares the figure. With
+        ``compare``, the change in percent from that period."""
         try:
-            value = compute_figure(self.content, self.ds.id, measure, period.label, station, self.tz)
+            value = compute_figure(self.content, self.ds.id, measure, period.label, station, self.tz,
+                                   compare.label if compare else None)
         except FigureError:
             return None
         spec: dict[str, Any] = {"dataset": self.ds.id, "measure": measure, "period": period.label}
         if station:
             spec["station"] = station
+        if compare:
+            spec["compare"] = compare.label
         spec["value"] = float(value) if value.as_tuple().exponent < 0 else int(value)
         self.declared[figure_id] = spec
         return value
@@ -46,19 +51,21 @@ class _Figures:
 
 def _pick_dataset(content: Content, category: str, period: Period) -> Dataset:
     for ds in sorted(content.datasets.values(), key=lambda d: d.id):
-        if ds.category != category or ds.classification != "public":
-            continue
+        if ds.category != category or ds.classification != "public" or ds.derived is not None:
+            continue  # figures are recomputed from monitoring data, not from derived tables
         start, end = (str(ds.temporal.get(k) or "")[:10] for k in ("start", "end"))
         if start <= period.start.isoformat() and period.end.isoformat() <= (end or "9999"):
             return ds
     raise DraftError(f"没有覆盖 {period.label} 的公开 {category} 数据集 / no public {category} dataset covers {period.label}")
 
 
-def _change(now: Any, before: Any) -> str:
-    if now is None or before is None or before == 0:
+def _change(f: _Figures, measure: str, period: Period, base: Period) -> str:
+    """The marker of the change of ``measure`` from ``base`` (declared as a figure, written
+    上升/下降 x% by the portal), or nothing when it cannot be computed (a zero base)."""
+    change_id = f"{measure.removesuffix('_mean')}-change-{base.label}"
+    if f.value(change_id, measure, period, compare=base) is None:
         return ""
-    pct = (float(now) - float(before)) / float(before) * 100
-    return "持平" if round(pct, 1) == 0 else f"{'上升' if pct > 0 else '下降'}{abs(pct):.1f}%"
+    return f"{{{{figure:{change_id}}}}}"
 
 
 def _yaml_scalar(value: Any) -> str:
@@ -105,9 +112,9 @@ def _air_monthly(content: Content, ds: Dataset, period: Period, tz: str, rules_r
     if pm25 is not None:
         text = f"全市细颗粒物（PM2.5）月均浓度为{{{{figure:pm25}}}}微克/立方米"
         if pm25_prev is not None:
-            text += f"，环比（{prev.name_zh}，{{{{figure:pm25-prev}}}}微克/立方米）{_change(pm25, pm25_prev)}"
-        text += (f"，同比（{last_year.name_zh}，{{{{figure:pm25-last-year}}}}微克/立方米）{_change(pm25, pm25_ly)}"
-                 if pm25_ly is not None else "，无上年同期数据")
+            text += f"，环比（{prev.name_zh}，{{{{figure:pm25-prev}}}}微克/立方米）{_change(f, 'pm25_mean', period, prev)}"
+        text += (f"，同比（{last_year.name_zh}，{{{{figure:pm25-last-year}}}}微克/立方米）"
+                 f"{_change(f, 'pm25_mean', period, last_year)}" if pm25_ly is not None else "，无上年同期数据")
         lines.append(text + "。")
     others = [("pm10", "pm10_mean", "可吸入颗粒物（PM10）月均浓度", "微克/立方米"),
               ("no2", "no2_mean", "二氧化氮（NO2）月均浓度", "微克/立方米"),

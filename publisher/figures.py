@@ -68,6 +68,7 @@ MEASURES: dict[str, Measure] = {
     "sections_meeting_target": Measure("surface_water", 0, "达到水质目标的断面数", "个"),
     "sections_total": Measure("surface_water", 0, "参与评价的断面数", "个"),
 }
+CHANGE_DECIMALS = 1  # a change figure (``compare``) is a percentage with one decimal
 # Daily report column of each mean measure.
 MEAN_COLUMNS = {"pm25_mean": "pm25_24h", "pm10_mean": "pm10_24h", "no2_mean": "no2_24h",
                 "so2_mean": "so2_24h", "co_mean": "co_24h"}
@@ -313,10 +314,18 @@ def _water_figure(ds: Dataset, measure: str, period: Period, registry: dict, tz:
 
 
 def compute_figure(content: Content, dataset: str, measure: str, period: str, station: str | None = None,
-                   tz: str = "Asia/Shanghai") -> Decimal:
+                   tz: str = "Asia/Shanghai", compare: str | None = None) -> Decimal:
     """The value of ``measure`` over ``period`` from the current bytes of ``dataset``, rounded.
 
+    With ``compare`` (another period), the change from that period instead: ``(now − then) /
+    then × 100`` in percent, one decimal, computed from the two rounded values a bulletin prints.
     Raises :class:`FigureError` for an unknown dataset, measure or period, or data too thin."""
+    if compare not in (None, ""):
+        now = compute_figure(content, dataset, measure, period, station, tz)
+        then = compute_figure(content, dataset, measure, str(compare), station, tz)
+        if then == 0:
+            raise FigureError(f"{compare} 的值为 0，不能计算变化率", f"the value of {compare} is 0; no change rate")
+        return round_value((now - then) / then * 100, CHANGE_DECIMALS)
     spec = MEASURES.get(measure)
     if spec is None:
         raise FigureError(f"未知的指标 '{measure}'（可用：{', '.join(MEASURES)}）",
@@ -336,14 +345,30 @@ def compute_figure(content: Content, dataset: str, measure: str, period: str, st
     return compute(ds, measure, when, content.registry, tz, station_id)
 
 
-def substitute_figures(body: str, figures: Any) -> str:
+def change_words(value: Any, lang: str = "zh") -> str:
+    """A change figure as a bulletin says it: 上升5.3% / 下降5.3% / 持平 (up 5.3%, down, unchanged)."""
+    number = declared_number(value)
+    if number is None:
+        return str(value)
+    size = f"{abs(number):f}%"
+    if number == 0:
+        return "持平" if lang == "zh" else "unchanged"
+    if lang == "zh":
+        return ("上升" if number > 0 else "下降") + size
+    return ("up " if number > 0 else "down ") + size
+
+
+def substitute_figures(body: str, figures: Any, lang: str = "zh") -> str:
     """The body with every ``{{figure:id}}`` replaced by its declared value (unknown ids are left
-    as written; the check reports them)."""
+    as written; the check reports them). A change figure (one with ``compare``) is written with
+    its direction, so the word can never disagree with the checked number."""
     declared = figures if isinstance(figures, dict) else {}
 
     def value(m: re.Match) -> str:
         spec = declared.get(m.group(1))
         if isinstance(spec, dict) and spec.get("value") is not None:
+            if spec.get("compare") not in (None, ""):
+                return change_words(spec["value"], lang)
             return str(spec["value"])
         return m.group(0)
 

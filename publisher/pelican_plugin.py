@@ -38,10 +38,10 @@ _ALLOWED_ATTRIBUTES = {
 }
 
 
-def render_markdown(body: str, figures: Any = None) -> str:
+def render_markdown(body: str, figures: Any = None, lang: str = "zh") -> str:
     """Markdown to sanitised HTML, with chart markers turned into slots the theme fills and
     ``{{figure:id}}`` markers into the declared ``figures`` values."""
-    body = substitute_figures(body, figures)
+    body = substitute_figures(body, figures, lang)
     body = CHART_MARKER.sub(lambda m: "\n" + SLOT.format(ref=f"{m.group(1)}/{m.group(2)}") + "\n", body)
     html = markdown.markdown(body, extensions=["tables", "sane_lists", "attr_list"], output_format="html")
     # Departments write the Markdown; no script, style or event handler may reach the public.
@@ -93,7 +93,7 @@ class BulletinReader(BaseReader):
         metadata["bulletin"] = bulletin
         if is_english:
             metadata["title"] = str((meta or {}).get("title") or bulletin.title.get("en"))
-        return render_markdown(body, bulletin.meta.get("figures")), metadata
+        return render_markdown(body, bulletin.meta.get("figures"), metadata["lang"]), metadata
 
 
 def _skip_unreleased(content: Any) -> None:

@@ -148,6 +148,14 @@ def test_reader_substitutes_declared_values() -> None:
     assert "比例为87.1%" in html and "figure:" not in html
 
 
+@pytest.mark.parametrize("value, zh, en", [(95.2, "上升95.2%", "up 95.2%"), (-3.0, "下降3.0%", "down 3.0%"),
+                                           (0.0, "持平", "unchanged")])
+def test_a_change_figure_is_written_with_its_direction(value: float, zh: str, en: str) -> None:
+    figures = {"c": {"compare": "2025-09", "value": value}}
+    assert f"环比{zh}。" in render_markdown("环比{{figure:c}}。", figures)
+    assert f"month on month {en}." in render_markdown("month on month {{figure:c}}.", figures, "en")
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo")
@@ -169,6 +177,24 @@ def test_wrong_figure_fails_the_check(demo: Path) -> None:
     assert [f.rule for f in findings if "nope" in f.message_en] == ["bulletin-figure-unknown"]
 
 
+def test_a_change_is_computed_from_the_two_rounded_values_and_checked(demo: Path) -> None:
+    from decimal import Decimal
+
+    content = load_content(demo)
+    now = compute_figure(content, "air-hourly-2025", "pm25_mean", "2025-10")
+    then = compute_figure(content, "air-hourly-2025", "pm25_mean", "2025-09")
+    change = compute_figure(content, "air-hourly-2025", "pm25_mean", "2025-10", compare="2025-09")
+    assert change == ((now - then) / then * 100).quantize(Decimal("0.1"))
+    text = (demo / "content/bulletins/air-2025-10.md").read_text(encoding="utf-8")
+    wrong = f"{float(change) + 0.1:.1f}"
+    text = text.replace('charts: [', "figures:\n  ch: {dataset: air-hourly-2025, measure: pm25_mean, period: 2025-10, "
+                        f"compare: 2025-09, value: {wrong}}}\ncharts: [", 1)
+    (demo / "content/bulletins/air-change-2025-10.md").write_text(text, encoding="utf-8")
+    [mismatch] = [f for f in check_items(demo, ["air-change-2025-10"]).report.findings
+                  if f.rule == "bulletin-figure-mismatch"]
+    assert f"written {wrong} but the data give {change}" in mismatch.message_en and "vs 2025-09" in mismatch.message_en
+
+
 def test_draft_passes_its_own_check_and_is_never_overwritten(demo: Path) -> None:
     runner = CliRunner()
     args = ["--project", str(demo), "draft", "bulletin", "air-monthly", "--month", "2025-10",
@@ -177,6 +203,8 @@ def test_draft_passes_its_own_check_and_is_never_overwritten(demo: Path) -> None
     assert result.exit_code == 0, result.output
     draft = (demo / "content/bulletins/air-draft-2025-10.md").read_text(encoding="utf-8")
     assert "{{figure:good-share}}" in draft and "无上年同期数据" in draft and "[[chart:" in draft
+    assert "环比（2025年9月，{{figure:pm25-prev}}微克/立方米）{{figure:pm25-change-2025-09}}" in draft
+    assert "compare: \"2025-09\"" in draft
     checked = check_items(demo, ["air-draft-2025-10"])
     assert not checked.report.errors, [f.line() for f in checked.report.errors]
     again = runner.invoke(cli, args)

@@ -1,6 +1,9 @@
 """Figures: every number a bulletin declares under ``figures:`` is recomputed from the cited
 dataset's current bytes (``publisher.figures``) and must equal the value written.
 
+A figure with ``compare: <period>`` is the change from that period in percent (one decimal),
+from the two rounded values; its marker is written with its direction (上升/下降/持平).
+
 Example: bulletin ``air-2025-10`` declares ``pm25: {dataset: air-hourly-2025, measure: pm25_mean,
 period: 2025-10, value: 40}`` but the data give 41::
 
@@ -18,7 +21,7 @@ from ..figures import FIGURE_MARKER, FigureError, compute_figure, declared_numbe
 from ..report import Finding, error
 from .base import ItemContext
 
-FIGURE_KEYS = ("dataset", "measure", "period", "station", "value")
+FIGURE_KEYS = ("dataset", "measure", "period", "station", "compare", "value")
 
 
 def check_item(ctx: ItemContext) -> list[Finding]:
@@ -68,14 +71,15 @@ def _check_figure(ctx: ItemContext, figure_id: str, spec: Any) -> list[Finding]:
                       f"the value '{spec['value']}' of the figure '{figure_id}' is not a number", **where)]
     try:
         computed = compute_figure(ctx.content, dataset, measure, period, spec.get("station"),
-                                  ctx.rules.site.timezone)
+                                  ctx.rules.site.timezone, spec.get("compare"))
     except FigureError as exc:
         rule = "bulletin-figure-unknown" if _is_unknown(exc, ctx, dataset, measure) else "bulletin-figure-mismatch"
         return [error(rule, f"数字 '{figure_id}' 无法按数据计算：{exc.zh}",
                       f"the figure '{figure_id}' cannot be computed from the data: {exc.en}", **where)]
     if written == computed:
         return []
-    what = f"{period} {measure}" + (f" {spec['station']}" if spec.get("station") else "")
+    what = f"{period} {measure}" + (f" {spec['station']}" if spec.get("station") else "") + (
+        f" vs {spec['compare']} (%)" if spec.get("compare") else "")
     return [error("bulletin-figure-mismatch",
                   f"数字 '{figure_id}'（{what}，数据集 {dataset}）写作 {spec['value']}，按数据重新计算为 {format_value(computed)}",
                   f"the figure '{figure_id}' ({what}, dataset {dataset}) is written {spec['value']} but the data give "
