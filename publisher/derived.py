@@ -94,7 +94,8 @@ class Table:
                             for c in self.columns})
         return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
-    def resource(self, dataset_id: str) -> dict[str, Any]:
+    def resource(self) -> dict[str, Any]:
+        """The resource entry of the published dataset.yaml."""
         return {"name": self.name, "path": f"{self.name}.csv", "title": {"zh": self.zh, "en": self.en},
                 "schema": {"primary_key": self.primary_key, "missing_values": [""],
                            "fields": [c.schema() for c in self.columns]}}
@@ -103,21 +104,28 @@ class Table:
 def _cells(values: pd.Series | None, column: Column, rows: int) -> list[str]:
     if values is None:
         return [""] * rows
+    written: dict[Any, str] = {}  # measured values repeat a lot: format each distinct one once
     out = []
     for v in values.tolist():
-        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-            out.append("")
-        elif column.type == "boolean":
-            out.append("true" if v else "false")
-        elif column.type == "number":
-            out.append(f"{round_value(v, column.decimals or 0):f}" if column.decimals is not None else repr(float(v)))
-        elif column.type == "integer":
-            out.append(str(int(v)))
-        elif column.type == "datetime":
-            out.append(pd.Timestamp(v).isoformat())
-        else:
-            out.append(str(v))
+        text = written.get(v)
+        if text is None:
+            text = written[v] = _cell(v, column)
+        out.append(text)
     return out
+
+
+def _cell(v: Any, column: Column) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if column.type == "boolean":
+        return "true" if v else "false"
+    if column.type == "number":
+        return f"{round_value(v, column.decimals):f}" if column.decimals is not None else repr(float(v))
+    if column.type == "integer":
+        return str(int(v))
+    if column.type == "datetime":
+        return pd.Timestamp(v).isoformat()
+    return str(v)
 
 
 @dataclass
@@ -634,7 +642,7 @@ def _write(ds: Dataset, computed: Computed, sources: list[dict[str, Any]], folde
     meta["standards"] = sorted(set(meta.get("standards") or []) | set(computed.standards))
     meta["derived"] = {"method": ds.derived.method, "inputs": list(ds.derived.inputs),
                        "sources": [{k: s[k] for k in ("item", "version", "digest")} for s in sources]}
-    meta["resources"] = [t.resource(ds.id) for t in computed.tables]
+    meta["resources"] = [t.resource() for t in computed.tables]
     target = folder / "datasets" / ds.id
     files = {"dataset.yaml": yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=120).encode("utf-8")}
     files.update({f"{t.name}.csv": t.csv_bytes() for t in computed.tables})
@@ -645,12 +653,13 @@ def _write(ds: Dataset, computed: Computed, sources: list[dict[str, Any]], folde
     return manifest
 
 
-def record_derivations(root: Path, derived: DerivedRelease) -> None:
-    """Archive the new derived versions' files and log their ``derivation`` entries (one
-    transaction), so a later build can publish them again from the archive."""
-    if not derived.actions:
+def record_derivations(root: Path, derived: DerivedRelease, released: Release) -> None:
+    """Archive the new derived versions that are ``released`` and log their ``derivation``
+    entries (one transaction), so a later build can publish them again from the archive."""
+    actions = [a for a in derived.actions if a["item"] in released.datasets]
+    if not actions:
         return
-    for action in derived.actions:
+    for action in actions:
         archive_files(root, derived.folder, action["files"])
     with open_log(root) as log:
-        log.append_many(derived.actions, signer=log_signer(root))
+        log.append_many(actions, signer=log_signer(root))

@@ -311,7 +311,7 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         site.downloads = open_data.downloads
         stage("open data")
         if preview is None:  # a preview publishes nothing, so it records nothing
-            record_derivations(root, derived)
+            record_derivations(root, derived, release)
             _record_publications(root, release, chosen, open_data)
         site.publications = _publication_log(root, release, current)
         _stage_bulletins(release, staging / "content")

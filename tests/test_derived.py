@@ -177,6 +177,20 @@ def test_nothing_is_derived_from_an_input_that_is_not_published(portal: Path) ->
     assert entries(portal, "derivation") == []
 
 
+def test_an_embargoed_definition_is_derived_and_logged_only_when_due(portal: Path) -> None:
+    define(portal)
+    meta = portal / "content" / "datasets" / DAILY / "dataset.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8") + "release_at: 2026-12-01T09:00:00+08:00\n", encoding="utf-8")
+    approve_items(portal, ("air-mini", DAILY))
+    result = build_site(portal, now=NOW)
+    assert DAILY in result.release.scheduled and entries(portal, "derivation") == []
+    assert not (portal / "output" / "data" / DAILY).exists()
+    build_site(portal, now=datetime(2026, 12, 1, 9, 0, tzinfo=TZ))
+    [derivation] = entries(portal, "derivation")
+    assert derivation.time == "2026-12-01T09:00:00+08:00"  # the embargo's end, not the clock
+    assert (portal / "output" / "data" / DAILY / "1" / "city.csv").is_file()
+
+
 def test_an_unapproved_definition_derives_nothing(portal: Path) -> None:
     define(portal)
     approve_items(portal, ("air-mini",))
