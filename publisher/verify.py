@@ -38,6 +38,9 @@ class FileVerdict:
     withdrawn: dict[str, Any] | None = None
     log_size: int | None = None
     key_id: str | None = None
+    # a derived file: the method and each input version it was computed from, with whether the
+    # log shows that input version published (approvals above are then the definition's)
+    derived: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -50,8 +53,13 @@ class FileVerdict:
             f"  条目 item: {self.item}  版本 version: {self.version}  SHA-256: {self.sha256}",
             f"  发布时间 published: {self.published_at}",
         ]
+        if self.derived:
+            out.append(f"  派生数据 derived ({self.derived['method']}) from:")
+            for i in self.derived["inputs"]:
+                seen = "已发布 published" if i["published"] else "! 日志中没有发布记录 / not published in the log"
+                out.append(f"    {i['item']} v{i['version']} {i['digest'][:16]}… {seen}")
         for a in self.approvals:
-            out.append(f"  批准 approved: {a['role']} · {a['user']} · {a['time']}")
+            out.append(f"  批准 approved{' (definition)' if self.derived else ''}: {a['role']} · {a['user']} · {a['time']}")
         if self.superseded_by:
             out.append(f"  ! 已有更新的版本 v{self.superseded_by}，本文件已被取代 / superseded by version {self.superseded_by}")
         if self.withdrawn:
@@ -97,6 +105,16 @@ def verify_file(path: Path, site: Path, vkey: str | None = None, saved_checkpoin
     except merkle.ProofError as exc:
         return _fail(sha, "proof-invalid", f"包含性证明不成立：{exc}", f"the inclusion proof fails: {exc}")
     item, version, digest = match["item"], match["version"], match["details"].get("digest")
+    derivation = next((e for e in entries if e["event"] == "derivation" and e["item"] == item
+                       and e["details"].get("digest") == digest), None)
+    derived = None
+    if derivation is not None:  # computed by the build: the approvals are those of its definition
+        published = {(e["item"], e["details"].get("digest")) for e in entries if e["event"] == "publication"}
+        derived = {"method": derivation["details"].get("method"),
+                   "inputs": [{**{k: i.get(k) for k in ("item", "version", "digest")},
+                               "published": (i.get("item"), i.get("digest")) in published}
+                              for i in derivation["details"].get("inputs", [])]}
+        digest = derivation["details"].get("definition", {}).get("digest")
     approvals = [{"user": e["actor"], "role": e["details"].get("role"), "time": e["time"]}
                  for e in entries if e["event"] == "approval" and e["item"] == item
                  and e["details"].get("digest") == digest]
@@ -108,7 +126,7 @@ def verify_file(path: Path, site: Path, vkey: str | None = None, saved_checkpoin
         ok=True, sha256=sha, item=item, version=version, published_at=match["time"], approvals=approvals,
         superseded_by=max(newer) if newer else None,
         withdrawn={"time": withdrawal["time"], "reason": withdrawal["details"].get("reason", "")} if withdrawal else None,
-        log_size=checkpoint.size, key_id=f"{name}+{key_hash(name, public).hex()}",
+        log_size=checkpoint.size, key_id=f"{name}+{key_hash(name, public).hex()}", derived=derived,
     )
 
 

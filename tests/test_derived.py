@@ -123,7 +123,12 @@ def test_the_build_computes_publishes_and_logs_the_input_hashes(derived_portal: 
     assert verify_log(var_dir(derived_portal) / LOG_FILE, trusted_log_keys(derived_portal)).ok
 
     # Downloads are recognised by the journalists' check, and the version has its proof.
-    assert verify_file(folder / "stations.csv", out).ok
+    verdict = verify_file(folder / "stations.csv", out)
+    assert verdict.ok and verdict.item == DAILY and verdict.derived["method"] == "daily-aqi"
+    assert verdict.derived["inputs"] == [{"item": "air-mini", "version": 1, "digest": source["digest"],
+                                          "published": True}]
+    assert {a["role"] for a in verdict.approvals} == {"reviewer:sthjj", "press-office"}  # of the definition
+    assert any("派生数据 derived (daily-aqi)" in line for line in verdict.lines())
     assert (out / "log" / "proofs" / f"{DAILY}-v1.json").is_file()
     page = (out / "datasets" / DAILY / "index.html").read_text(encoding="utf-8")
     assert "派生数据" in page and 'href="../../datasets/air-mini/index.html"' in page
