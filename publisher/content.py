@@ -387,8 +387,11 @@ class _Loader:
                      item=item_id, file=file)
             return None
         derived = self.derived(meta.get("derived"), item_id, file)
-        required = tuple(k for k in DATASET_REQUIRED if not (derived and k == "resources"))
-        self.check_keys(meta, required, DATASET_OPTIONAL, item=item_id, file=file)
+        required, optional = DATASET_REQUIRED, DATASET_OPTIONAL
+        if derived:  # the build writes the resources, into its own copy (the one with sources)
+            required = tuple(k for k in DATASET_REQUIRED if k != "resources")
+            optional = (*DATASET_OPTIONAL, "resources") if derived.sources else DATASET_OPTIONAL
+        self.check_keys(meta, required, optional, item=item_id, file=file)
         if meta.get("id") not in (None, item_id):
             self.err(
                 "item-id-mismatch",

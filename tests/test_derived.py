@@ -134,6 +134,8 @@ def test_the_build_computes_publishes_and_logs_the_input_hashes(derived_portal: 
     assert "派生数据" in page and 'href="../../datasets/air-mini/index.html"' in page
     meta = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     assert {"stations-csv", "city-csv"} <= {r["name"] for r in meta["resources"]}
+    built = build_site(derived_portal, now=NOW)
+    assert [f.rule for f in built.report.for_item(DAILY)] == []  # the computed tables pass every rule
     state = {s.item: s for s in item_states(derived_portal, NOW)[0]}[DAILY]
     assert state.state == "published"
 
