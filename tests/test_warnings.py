@@ -34,7 +34,7 @@ def _dataset(folder: Path, ds_id: str, category: str, frame: pd.DataFrame, field
     frame.to_csv(path, index=False)
     resource = Resource(name="data", path=path, relpath=path.name, title=Text(ds_id), fields=fields,
                         primary_key=[], missing_values=[""])
-    return SimpleNamespace(id=ds_id, category=category, resources=[resource])
+    return SimpleNamespace(id=ds_id, category=category, resources=[resource], derived=None)
 
 
 def _air(tmp_path: Path, days: dict[date, tuple[float, int]]) -> SimpleNamespace:
