@@ -26,12 +26,13 @@ import math
 import shutil
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 from zoneinfo import ZoneInfo
 
 from .content import Dataset, FieldSpec, Resource, Text
+from .xlsx import Workbook
 
 if TYPE_CHECKING:
     from .site import SiteModel
@@ -339,65 +340,34 @@ def _cell_value(f: FieldSpec, text: str, missing: set[str]) -> Any:
 
 def _xlsx_bytes(site: SiteModel, ds: Dataset, version: DatasetVersion, r: Resource,
                 fields: list[FieldSpec], rows: list[list[str]]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.writer.excel import ExcelWriter
-
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
+    """Sheets ``data`` (names in bold, labels with units, then typed values; the two header rows
+    frozen), ``dictionary`` and ``metadata``, written by ``publisher.xlsx``, which never writes a
+    formula. The document times are the release time, so the bytes depend on the version only."""
+    book = Workbook(created=version.released_at, creator=site.rules.site.publisher.zh, title=ds.title.zh)
     missing = set(r.missing_values)
 
-    def text_cell(ws: Any, value: Any, font: Font | None = None) -> Any:
-        cell = WriteOnlyCell(ws, value=None if value is None else neutralise(str(value)))
-        cell.data_type = "s"  # never a formula, whatever the text
-        if font is not None:
-            cell.font = font
-        return cell
+    def texts(values: Iterable[Any]) -> list[str | None]:
+        return [None if v is None else neutralise(str(v)) for v in values]
 
-    data = wb.create_sheet("data")
-    data.freeze_panes = "A3"
-    data.append([text_cell(data, f.name, bold) for f in fields])
-    data.append([text_cell(data, _label(f)) for f in fields])
+    data = book.add_sheet("data", freeze_rows=2)
+    data.append(texts(f.name for f in fields), bold=True)
+    data.append(texts(_label(f) for f in fields))
     for row in _public_cells(fields, rows):
-        cells: list[Any] = []
-        for f, text in zip(fields, row):
-            value = _cell_value(f, text, missing)
-            if value is None:
-                # An empty text cell, not no cell: readers (Frictionless) take a row without its
-                # trailing cells for a short row.
-                cells.append("")
-            elif isinstance(value, str) and value.startswith("="):
-                # openpyxl writes a str starting with "=" as a formula; text columns are already
-                # neutralised, this catches any other column.
-                cell = WriteOnlyCell(data, value=value)
-                cell.data_type = "s"
-                cells.append(cell)
-            else:
-                cells.append(value)
-        data.append(cells)
+        # A missing value is an empty text cell, not no cell: readers (Frictionless) take a row
+        # without its trailing cells for a short row.
+        data.append(["" if value is None else value
+                     for value in (_cell_value(f, text, missing) for f, text in zip(fields, row))])
 
-    dictionary = wb.create_sheet("dictionary")
-    dictionary.append([text_cell(dictionary, h, bold) for h in
-                       ("name", "名称", "title", "类型 type", "单位 unit", "说明", "description")])
+    dictionary = book.add_sheet("dictionary")
+    dictionary.append(texts(("name", "名称", "title", "类型 type", "单位 unit", "说明", "description")), bold=True)
     for f in fields:
-        dictionary.append([text_cell(dictionary, v) for v in
-                           (f.name, f.title.zh, f.title.en or "", f.type, f.unit or "", f.description.zh,
-                            f.description.en or "")])
+        dictionary.append(texts((f.name, f.title.zh, f.title.en or "", f.type, f.unit or "", f.description.zh,
+                                 f.description.en or "")))
 
-    metadata = wb.create_sheet("metadata")
+    metadata = book.add_sheet("metadata")
     for key, zh, en in _metadata_rows(site, ds, version, r):
-        metadata.append([text_cell(metadata, key, bold), text_cell(metadata, zh), text_cell(metadata, en)])
-
-    created = version.released_at.astimezone(timezone.utc).replace(tzinfo=None)
-    wb.properties.created = wb.properties.modified = created
-    wb.properties.creator = site.rules.site.publisher.zh
-    wb.properties.title = ds.title.zh
-    buffer = io.BytesIO()
-    # ExcelWriter directly: openpyxl's save_workbook stamps the current time as "modified".
-    with _FixedTimeZip(buffer, _zip_time(version.released_at, ZoneInfo(site.rules.site.timezone))) as archive:
-        ExcelWriter(wb, archive).save()
-    return buffer.getvalue()
+        metadata.append(texts((key, zh, en)), bold={0})
+    return book.to_bytes(_zip_time(version.released_at, ZoneInfo(site.rules.site.timezone)))
 
 
 def _metadata_rows(site: SiteModel, ds: Dataset, version: DatasetVersion, r: Resource) -> list[tuple[str, str, str]]:
@@ -935,25 +905,6 @@ def _zip_bytes(entries: list[tuple[str, bytes]], when: tuple[int, int, int, int,
         for name, data in entries:
             archive.writestr(_zip_entry(name, when), data)
     return buffer.getvalue()
-
-
-class _FixedTimeZip(zipfile.ZipFile):
-    """A zip for openpyxl to write into whose entries carry a fixed time, not the clock's or
-    a temporary file's."""
-
-    def __init__(self, file: io.BytesIO, when: tuple[int, int, int, int, int, int]) -> None:
-        super().__init__(file, "w", zipfile.ZIP_DEFLATED)
-        self._when = when
-
-    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None,
-                 compresslevel: Any = None) -> None:
-        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            zinfo_or_arcname = _zip_entry(zinfo_or_arcname, self._when)
-        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
-
-    def write(self, filename: Any, arcname: Any = None, compress_type: Any = None,
-              compresslevel: Any = None) -> None:
-        self.writestr(arcname or Path(filename).name, Path(filename).read_bytes())
 
 
 def _json_bytes(data: Any) -> bytes:
