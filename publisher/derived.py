@@ -555,8 +555,8 @@ def derivation_history(entries: list[Any], item_id: str, definition: list[Versio
             versions.append(_version(e.version, e.details, e.files, e.time, definition))
         elif e.event == "publication":
             for v in versions:
-                if v.digest == e.details.get("digest") and v.published_at is None:
-                    v.published_at = e.time
+                if v.digest == e.details.get("digest"):
+                    v.mark_published(e)
     return versions
 
 

@@ -28,7 +28,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from .content import Dataset, FieldSpec, Resource, Text
@@ -105,6 +105,8 @@ class DatasetVersion:
     ``dataset`` is the metadata approved with this version (``dataset.yaml`` loaded from the
     archive); ``None`` means "the current metadata", which is only right for the newest version.
     ``audit`` is reserved for the link to the audit-log entry and its inclusion proof.
+    ``kept`` holds the download files its publication recorded (site path → SHA-256 and archived
+    copy): they are served as published, never made again, so a published file never changes.
     """
 
     dataset_id: str
@@ -115,6 +117,7 @@ class DatasetVersion:
     note: str = ""
     dataset: Dataset | None = None
     audit: dict[str, Any] | None = None
+    kept: dict[str, tuple[str, Path]] = field(default_factory=dict)
 
 
 @dataclass
@@ -215,6 +218,17 @@ def _write_version(site: SiteModel, version: DatasetVersion, ds: Dataset, scratc
     files: dict[str, bytes] = {}
     downloads: list[Download] = []
 
+    def made(name: str, make: Callable[[], bytes]) -> bytes:
+        """The bytes this version published under ``name``, else newly made ones."""
+        kept = version.kept.get(f"{folder}/{name}")
+        if kept is None:
+            return make()
+        data = kept[1].read_bytes()
+        if _sha256(data) != kept[0]:
+            raise OpenDataError(f"存档的已发布文件已损坏 / the archived copy of a published file is corrupted: "
+                                f"{folder}/{name}")
+        return data
+
     def add(name: str, data: bytes, fmt: str, title: Text, resource: str | None = None) -> None:
         files[name] = data
         downloads.append(Download(name=name, url=f"{folder}/{name}", bytes=len(data), sha256=_sha256(data),
@@ -228,15 +242,17 @@ def _write_version(site: SiteModel, version: DatasetVersion, ds: Dataset, scratc
             continue  # a resource added in a later version
         rows, published = _read_approved(r, source, version)
         tables.append((r, published))
-        add(f"{r.name}.csv", _csv_bytes(published, rows, excel=False), "csv",
+        add(f"{r.name}.csv", made(f"{r.name}.csv", lambda: _csv_bytes(published, rows, excel=False)), "csv",
             _suffix(r.title, "CSV（UTF-8，供程序读取）", "CSV (UTF-8, for scripts)"), r.name)
-        add(f"{r.name}.excel.csv", _csv_bytes(published, rows, excel=True), "csv-excel",
-            _suffix(r.title, "CSV（UTF-8 带 BOM，供 Excel 打开）", "CSV (UTF-8 with BOM, for Excel)"), r.name)
+        add(f"{r.name}.excel.csv", made(f"{r.name}.excel.csv", lambda: _csv_bytes(published, rows, excel=True)),
+            "csv-excel", _suffix(r.title, "CSV（UTF-8 带 BOM，供 Excel 打开）", "CSV (UTF-8 with BOM, for Excel)"),
+            r.name)
         if len(rows) <= XLSX_MAX_ROWS:  # larger tables do not fit a worksheet: CSV and Parquet only
-            add(f"{r.name}.xlsx", _xlsx_bytes(site, ds, version, r, published, rows), "xlsx",
-                _suffix(r.title, "Excel 工作簿（含数据字典）", "Excel workbook (with data dictionary)"), r.name)
-        add(f"{r.name}.parquet", _parquet_bytes(ds, version, r, published, rows, tz), "parquet",
-            _suffix(r.title, "Parquet（带类型，供分析）", "Parquet (typed, for analysis)"), r.name)
+            add(f"{r.name}.xlsx", made(f"{r.name}.xlsx", lambda: _xlsx_bytes(site, ds, version, r, published, rows)),
+                "xlsx", _suffix(r.title, "Excel 工作簿（含数据字典）", "Excel workbook (with data dictionary)"),
+                r.name)
+        add(f"{r.name}.parquet", made(f"{r.name}.parquet", lambda: _parquet_bytes(ds, version, r, published, rows, tz)),
+            "parquet", _suffix(r.title, "Parquet（带类型，供分析）", "Parquet (typed, for analysis)"), r.name)
     if not tables:
         raise OpenDataError(f"{version.dataset_id} 第 {version.number} 版没有数据文件 / "
                             f"{version.dataset_id} version {version.number} has no data files")

@@ -36,8 +36,8 @@ from .release import Release, decide_release
 from .report import Report
 from .verify import inclusion_proof_documents
 from .warnings import derive_warnings
-from .workflow import (ReleaseTree, Version, approved_versions, manifest, open_log, publication_time,
-                       record_publications, release_tree, version_tree)
+from .workflow import (ReleaseTree, Version, approved_versions, archive_files, archive_path, manifest, open_log,
+                       publication_time, record_publications, release_tree, version_tree)
 
 LANGS = ("zh", "en")
 STAGING_PREFIX = ".publisher-build-"
@@ -405,9 +405,11 @@ def _dataset_versions(root: Path, release: Release, approved: dict[str, list[Ver
             else:
                 dataset = version_tree(root, v, folder / ds_id / str(v.number)).datasets[ds_id]
                 when = datetime.fromisoformat(v.published_at)
+            kept = {url: (sha, archive_path(root, sha)) for url, sha in v.published_files.items()
+                    if archive_path(root, sha).is_file()}
             public.append(DatasetVersion(
                 dataset_id=ds_id, number=v.number, released_at=when, reason=v.reason,
-                files={r.name: r.path for r in dataset.resources}, note=v.note, dataset=dataset,
+                files={r.name: r.path for r in dataset.resources}, note=v.note, dataset=dataset, kept=kept,
                 audit={"proof": f"{LOG_DIR}/proofs/{ds_id}-v{v.number}.json", "log": f"{LOG_DIR}/{ENTRIES_FILE}",
                        "checkpoint": f"{LOG_DIR}/{CHECKPOINT_FILE}",
                        "approvals": [{"role": a["role"], "time": a["time"]} for a in v.approvals]},
@@ -417,12 +419,16 @@ def _dataset_versions(root: Path, release: Release, approved: dict[str, list[Ver
 
 
 def _record_publications(root: Path, release: Release, chosen: dict[str, Version], open_data: Any) -> None:
-    """Log the publication of every newly released version, with the files made from it."""
+    """Log the publication of every newly released version, with the files made from it; those
+    files are archived first, so later builds serve them unchanged (whatever library versions)."""
     data_formats = {"csv", "csv-excel", "xlsx", "parquet"}
     published_files = {
         ds_id: {d.url: d.sha256 for d in versions[-1].files if d.format in data_formats}
         for ds_id, versions in open_data.published.items()
     }
+    for ds_id, files in published_files.items():
+        if chosen[ds_id].published_at is None:
+            archive_files(root, open_data.scratch, files)
     record_publications(root, chosen, {i.id: i.release_at for i in release.items()}, published_files)
 
 

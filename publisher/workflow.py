@@ -86,6 +86,15 @@ class Version:
     approvals: list[dict[str, Any]]
     published_at: str | None = None
     withdrawn: dict[str, Any] | None = None
+    # the download files its first publication recorded (site path -> SHA-256), kept in the
+    # archive so later builds serve the same bytes
+    published_files: dict[str, str] = field(default_factory=dict)
+
+    def mark_published(self, entry: Entry) -> None:
+        """Take the time and files of this version's (first) publication entry."""
+        if self.published_at is None:
+            self.published_at = entry.time
+            self.published_files = dict(entry.details.get("published_files") or {})
 
 
 @dataclass
@@ -269,9 +278,12 @@ def _history(rules: Rules, item: Item, entries: list[Entry]) -> _History:
                 by_digest[digest] = version
         elif e.event == "derivation":  # a derived dataset computed under an approved definition
             derived_from[digest] = e.details.get("definition", {}).get("digest", "")
-        elif e.event == "publication" and derived_from.get(digest, digest) in by_digest:
-            version = by_digest[derived_from.get(digest, digest)]
-            version.published_at = version.published_at or e.time
+        elif e.event == "publication" and digest in by_digest:
+            by_digest[digest].mark_published(e)
+        elif e.event == "publication" and derived_from.get(digest) in by_digest:
+            # the definition counts as published once a version computed from it is
+            recipe = by_digest[derived_from[digest]]
+            recipe.published_at = recipe.published_at or e.time
         elif e.event == "withdrawal":
             for v in h.versions:
                 if v.withdrawn is None:
@@ -389,7 +401,7 @@ def record_publications(root: Path, chosen: dict[str, Version], release_at: dict
     with open_log(root) as log:
         appended = log.append_many(actions, signer=log_signer(root))
     for version, entry in zip(versions, appended):
-        version.published_at = entry.time
+        version.mark_published(entry)
     return appended
 
 

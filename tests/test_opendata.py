@@ -420,3 +420,29 @@ def test_two_builds_are_byte_identical_zips_included(builds: dict[str, Path]) ->
     with zipfile.ZipFile(builds["second"] / "data/field-notes/1/field-notes.zip") as archive:
         assert {i.date_time for i in archive.infolist()} == {(2025, 1, 2, 18, 0, 0)}
         assert archive.namelist() == sorted(archive.namelist())
+
+
+def test_a_published_file_is_served_unchanged_whatever_writes_the_formats_later(
+        approved_portal: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library upgrade (or a new XLSX writer) must not change files already published: the
+    build archives what a publication recorded and serves those bytes ever after."""
+    from publisher import opendata
+    from publisher.site import BuildError
+    from publisher.verify import verify_file
+    from publisher.workflow import archive_path
+
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=TZ)
+    build_site(approved_portal, now=now)
+    folder = approved_portal / "output" / "data" / "air-mini" / "1"
+    before = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    monkeypatch.setattr(opendata, "_xlsx_bytes", lambda *args: b"PK\x03\x04 another writer")
+    monkeypatch.setattr(opendata, "_parquet_bytes", lambda *args: b"PAR1 another writer")
+    build_site(approved_portal, now=now)
+    assert {p.name: p.read_bytes() for p in sorted(folder.iterdir())} == before
+    assert verify_file(folder / "air-hourly.xlsx", approved_portal / "output").ok
+
+    sha = hashlib.sha256(before["air-hourly.xlsx"]).hexdigest()
+    archive_path(approved_portal, sha).write_bytes(b"tampered")
+    with pytest.raises(BuildError, match="corrupted"):
+        build_site(approved_portal, now=now)
+    assert {p.name: p.read_bytes() for p in sorted(folder.iterdir())} == before  # the site is untouched
