@@ -119,6 +119,10 @@ class Deferred:
             getattr(out, name)(*args, **kwargs)
 
 
+# Rows per block where a rule works through a column a block at a time: arrays as long as a
+# big file cost more in fresh memory than the arithmetic on them; blocks stay in the CPU cache.
+BLOCK = 1 << 17
+
 WORKERS = min(4, os.cpu_count() or 1)
 PARALLEL_ROWS = 200_000  # below this, threads cost more than they save
 
@@ -173,11 +177,15 @@ class ResourceData:
 
     ``columns`` maps a field name to its typed values: ``float64`` for numbers (null where
     missing or invalid), ``timestamp[ms, UTC]`` for datetimes, ``string`` for text.
+
+    What several families need (numbers as NumPy arrays, their empty rows, times, codes of key
+    columns, series codes, the series-then-time order) is worked out once, on first use, and
+    kept: on a file of a million rows each costs milliseconds, and each is asked for many times.
     """
 
     resource: Resource
     table: CsvTable
-    columns: dict[str, pa.Array] = field(default_factory=dict)
+    columns: dict[str, pa.Array | pa.ChunkedArray] = field(default_factory=dict)
     timezone: str = "Asia/Shanghai"
     _cache: dict[str, Any] = field(default_factory=dict)
 
@@ -214,6 +222,23 @@ class ResourceData:
             self._cache[key] = col.to_numpy(zero_copy_only=False).astype("float64", copy=False)
         return self._cache[key]
 
+    def set_numbers(self, name: str, typed: pa.Array | pa.ChunkedArray, values: np.ndarray,
+                    empty: np.ndarray | None = None) -> None:
+        """Record a typed number column with its float64 values (NaN for missing) and, when known,
+        its :meth:`empty_rows`, so that they are not worked out again."""
+        self.columns[name] = typed
+        self._cache["num:" + name] = values
+        if empty is not None:
+            self._cache["empty:" + name] = empty
+
+    def empty_rows(self, name: str) -> np.ndarray | None:
+        """The rows (ascending) where a number column has no value: empty, or not a number."""
+        key = "empty:" + name
+        if key not in self._cache:
+            x = self.numbers(name)
+            self._cache[key] = None if x is None else np.flatnonzero(np.isnan(x))
+        return self._cache[key]
+
     def time_field(self) -> FieldSpec | None:
         """The column that orders the rows in time: the first typed datetime, else the first date."""
         for kind in ("datetime", "date"):
@@ -233,35 +258,39 @@ class ResourceData:
                 col = self.columns[f.name]
                 if pa.types.is_date(col.type):
                     col = pc.cast(col, pa.timestamp("ms"))
-                arr = pc.cast(col, pa.int64()).fill_null(MISSING_TIME)
+                arr = pc.cast(col, pa.int64())
+                if arr.null_count:  # else the cast array is used as is, without a copy
+                    arr = arr.fill_null(MISSING_TIME)
                 self._cache["times"] = arr.to_numpy(zero_copy_only=False)
         return self._cache["times"]
 
     def local_days(self, shift_ms: int = 0) -> np.ndarray | None:
-        """Local calendar day of each row (days since 1970-01-01 in the portal's time zone).
+        """Local calendar day of each row (days since 1970-01-01 in the portal's time zone), as
+        a new array the caller may change; ``MISSING_TIME`` where the time is missing.
 
         ``shift_ms`` moves every time first: -1 puts an hour labelled by its end (24:00 =
         00:00 of the next day) into the day it belongs to.
         """
-        key = f"days:{shift_ms}"
-        if key not in self._cache:
-            t = self.times()
-            if t is None:
-                self._cache[key] = None
-            else:
-                valid = t != MISSING_TIME
-                f = self.time_field()
-                if f is not None and f.type == "date":  # dates are already local days
-                    offset_ms: np.ndarray | int = 0
-                    shift_ms = 0
-                else:
-                    filled = np.where(valid, t, t[valid].min()) if valid.any() else t
-                    offset_ms = _offset_ms(self.timezone, filled) if valid.any() else 0
-                days = (t + shift_ms + offset_ms) // 86_400_000
-                if not valid.all():
-                    days = np.where(valid, days, MISSING_TIME)
-                self._cache[key] = days
-        return self._cache[key]
+        t = self.times()
+        if t is None:
+            return None
+        valid = t != MISSING_TIME
+        all_valid = bool(valid.all())
+        f = self.time_field()
+        if f is not None and f.type == "date":  # dates are already local days
+            offset_ms: np.ndarray | int = 0
+            shift_ms = 0
+        elif all_valid:  # the usual case: no missing time to stand in for
+            offset_ms = _offset_ms(self.timezone, t)
+        else:
+            filled = np.where(valid, t, t[valid].min()) if valid.any() else t
+            offset_ms = _offset_ms(self.timezone, filled) if valid.any() else 0
+        days = t + offset_ms  # then in place: arrays as long as the file are costly to allocate
+        days += shift_ms
+        days //= 86_400_000
+        if not all_valid:
+            days[~valid] = MISSING_TIME
+        return days
 
     def sub_daily(self) -> bool:
         """Whether the series hold several values a day (automatic monitoring) rather than daily or rarer."""
@@ -271,8 +300,9 @@ class ResourceData:
             if t is not None and self.n > 1:
                 s = self.series_codes()
                 order = self.order()
-                if order is not None:
-                    t, s = t[order], s[order]
+                if order is not None:  # only the first 200,000 rows in order are looked at
+                    head = order[:200_000]
+                    t, s = t[head], s[head]
                 t, s = t[:200_000], s[:200_000]
                 same = (s[1:] == s[:-1]) & (t[:-1] != MISSING_TIME) & (t[1:] != MISSING_TIME)
                 steps = np.diff(t)[same]
@@ -295,12 +325,32 @@ class ResourceData:
     def series_codes(self) -> np.ndarray:
         """An integer code per row for its series (0 when the file has one series)."""
         if "series" not in self._cache:
-            codes = np.zeros(self.n, dtype=np.int64)
-            for name in self.series_fields():
-                c = self.codes(name)
-                codes = codes * (int(c.max()) + 2 if c.size else 1) + c
+            names = self.series_fields()
+            if not names:
+                codes = np.zeros(self.n, dtype=np.int64)
+            else:  # mixed radix: the first column's codes, then each next column's digit
+                codes = self.codes(names[0])
+                for name in names[1:]:
+                    c = self.codes(name)
+                    codes = codes * (int(c.max()) + 2 if c.size else 1) + c
             self._cache["series"] = codes
         return self._cache["series"]
+
+    def series_index(self) -> np.ndarray:
+        """Each row's series numbered 0, 1, 2 ... in the order of :meth:`series_codes` (nulls
+        included): row numbers of a series x day table."""
+        if "series_index" not in self._cache:
+            codes = self.series_codes()
+            names = self.series_fields()
+            if len(names) == 1 and "dict:" + names[0] in self._cache and codes.size and codes.min() >= 0:
+                index = codes  # one text column without nulls: its codes are already 0 .. k-1
+            elif codes.size and codes.min() >= 0 and codes.max() < 4 * codes.size + 1024:
+                present = np.bincount(codes) > 0
+                index = (np.cumsum(present) - 1)[codes]
+            else:
+                index = np.unique(codes, return_inverse=True)[1].reshape(-1)
+            self._cache["series_index"] = index
+        return self._cache["series_index"]
 
     def codes(self, name: str) -> np.ndarray:
         """Integer codes of a column's values (equal values, equal codes; nulls get -1)."""
@@ -310,24 +360,33 @@ class ResourceData:
             if col is None:
                 col = self.raw(name)
             if pa.types.is_timestamp(col.type) or pa.types.is_integer(col.type):
-                arr = pc.cast(col, pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False)
+                arr = pc.cast(col, pa.int64())
+                arr = (arr.fill_null(-1) if arr.null_count else arr).to_numpy(zero_copy_only=False)
             elif pa.types.is_date(col.type):
                 arr = pc.cast(pc.cast(col, pa.int32()), pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False)
             elif pa.types.is_floating(col.type):
                 arr = col.to_numpy(zero_copy_only=False).view(np.int64)
             else:
-                if isinstance(col, pa.ChunkedArray):
-                    col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-                enc = pc.dictionary_encode(col)
-                self._cache["dict:" + name] = enc.dictionary.to_pylist()
-                arr = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+                self._cache["dict:" + name], arr = encode_text(col)
             self._cache[key] = arr
         return self._cache[key]
 
     def dictionary(self, name: str) -> list:
         """The distinct values of a text column, in the order of :meth:`codes`."""
         self.codes(name)
-        return self._cache.get("dict:" + name, [])
+        values = self._cache.get("dict:" + name)
+        return [] if values is None else values.to_pylist()
+
+    def distinct(self, name: str) -> pa.Array:
+        """The distinct non-null values of a text column, in order of first appearance.
+
+        Taken from :meth:`codes` when a rule has already encoded the column (key and series
+        columns), else one hash pass over it, which is cheaper than encoding.
+        """
+        values = self._cache.get("dict:" + name)
+        if values is not None:
+            return values
+        return pc.drop_null(pc.unique(self.raw(name)))
 
     def order(self) -> np.ndarray | None:
         """Row indices sorted by series then time (``None`` when the file is already in order)."""
@@ -370,6 +429,40 @@ class ResourceData:
         if t is None or t[row] == MISSING_TIME:
             return "?"
         return format_time(int(t[row]), self.timezone)
+
+
+def encode_text(col: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """The distinct values of a text column in order of first appearance, and each row's index
+    into them (int64, -1 for nulls): what ``pc.dictionary_encode`` gives, computed faster.
+
+    Station and enterprise columns come in long runs of one value (a file grouped by series),
+    so only the first row of every run is hashed; the rest take the code of their run.
+    """
+    n = len(col)
+    if n > 1:
+        change = pc.not_equal(col.slice(1), col.slice(0, n - 1)).fill_null(True)
+        starts = pc.indices_nonzero(change).to_numpy().astype(np.int64) + 1
+        if starts.size < n // 4:
+            starts = np.concatenate((np.zeros(1, dtype=np.int64), starts))
+            enc = pc.dictionary_encode(_take_rows(col, starts))
+            heads = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            return enc.dictionary, np.repeat(heads, np.diff(np.append(starts, n)))
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    enc = pc.dictionary_encode(col)
+    return enc.dictionary, enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _take_rows(col: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    """``col.take(rows)`` for ascending ``rows``, chunk by chunk: taking from a chunked column
+    joins all its chunks into one array first."""
+    if not isinstance(col, pa.ChunkedArray):
+        return col.take(pa.array(rows))
+    ends = np.cumsum([len(chunk) for chunk in col.chunks])
+    chunk_of = np.searchsorted(ends, rows, side="right")
+    parts = [col.chunk(c).take(pa.array(rows[chunk_of == c] - (ends[c] - len(col.chunk(c)))))
+             for c in np.unique(chunk_of).tolist()]
+    return pa.concat_arrays(parts) if parts else pa.array([], col.type)
 
 
 def format_time(epoch_ms: int, tz: str) -> str:

@@ -155,7 +155,7 @@ def check_resource(ctx: ItemContext, data: ResourceData) -> list:
         col = data.raw(name)
         if col is None or not pa.types.is_string(col.type):
             continue
-        distinct = pc.unique(col)
+        distinct = data.distinct(name)
         hits = pc.match_substring_regex(distinct, prefilter).fill_null(False)
         candidates = pc.filter(distinct, hits).to_pylist()
         if not candidates:

@@ -24,10 +24,14 @@ Example: the analyser at ``aq-hubin`` reported the same SO2 for 30 hours::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
+from ..config import Screen
 from ..report import Finding, Severity
+from . import base
 from .base import ItemContext, ResourceData, for_each_column
 
 MIN = np.iinfo(np.int64).min
@@ -48,14 +52,19 @@ def check_resource(ctx: ItemContext, data: ResourceData) -> list:
     if order is not None:
         t, s = t[order], s[order]
     same = s[1:] == s[:-1]
-    index = order if order is not None else np.arange(data.n)
+    index = order if order is not None else _FileOrder()
     label = _labeller(data)
+    gaps = _GapScreen.prepare(data, screens["gap"], t, s, same) if "gap" in screens else None
     automatic = data.sub_daily()  # flat lines and spikes are screens for automatic monitoring
     value_column = (screens.get("permit_clustering").options.get("value_column")
                     if "permit_clustering" in screens else None) or "value"
     columns = [f for f in data.fields("number", "integer") if f.parameter or f.name == value_column]
-    for f in columns:
-        data.numbers(f.name)  # convert before the threads start
+    for f in columns:  # worked out before the threads start
+        data.numbers(f.name)
+        data.empty_rows(f.name)
+
+    step = max(1, (data.n - 1) // SAMPLE)  # the changes a spike's scale is estimated from
+    sample = (step, np.ascontiguousarray(s[1::step]), np.ascontiguousarray(same[::step]))
 
     def screen(f, c: ItemContext) -> None:
         x = data.numbers(f.name)
@@ -63,15 +72,22 @@ def check_resource(ctx: ItemContext, data: ResourceData) -> list:
             return
         if order is not None:
             x = x[order]
-        if "gap" in screens:
-            _gaps(c, data, screens["gap"], f.name, x, t, s, index, label)
+        if gaps is not None:
+            _gaps(c, data, gaps, f.name, x, _no_value(data, f.name, x, order, gaps), index, label)
         if automatic and "flatline" in screens:
             _flatline(c, data, screens["flatline"], f.name, x, t, same, index, label)
         if automatic and "spike" in screens:
-            _spikes(c, data, screens["spike"], f.name, x, t, s, same, index, label)
+            _spikes(c, data, screens["spike"], f.name, x, t, s, same, sample, index, label)
 
     for_each_column(ctx, data, columns, screen)
     return []
+
+
+class _FileOrder:
+    """The row of each position when the file is already in series-then-time order: itself."""
+
+    def __getitem__(self, positions):
+        return positions
 
 
 def _labeller(data: ResourceData):
@@ -117,37 +133,53 @@ def _flatline(ctx, data, screen, column, x, t, same, index, label) -> None:
 
 
 def _series_scale(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """1.4826 x the median absolute change per series (its mean where the median is 0), by series code."""
+    """1.4826 x the median absolute change per series (its mean where the median is 0), by series code.
+
+    ``groups`` is in series order (the rows are sorted by series), so each series is one stretch.
+    """
     step = max(1, values.size // (SAMPLE // 4))
-    sample = pd.Series(values[::step]).groupby(groups[::step])
-    scale = 1.4826 * sample.median()
-    scale = scale.where(scale > 0, sample.mean())
+    sample, sample_groups = values[::step], groups[::step]
+    ids, medians = _stretch_medians(sample, sample_groups)
+    scale = 1.4826 * medians
+    if not (scale > 0).all():  # the mean only where the median is 0 (mostly constant series)
+        means = pd.Series(sample).groupby(sample_groups).mean().to_numpy()
+        scale = np.where(scale > 0, scale, means)
     out = np.full(int(groups.max()) + 1 if groups.size else 1, np.nan)
-    out[scale.index.to_numpy()] = scale.to_numpy()
+    out[ids] = scale
     return out
 
 
-def _spikes(ctx, data, screen, column, x, t, s, same, index, label) -> None:
+def _stretch_medians(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's median, as pandas' ``groupby().median()`` gives it (the middle value, or the
+    mean of the two middle ones), by sorting each group's stretch when ``groups`` is sorted.
+    ``values`` has no NaN."""
+    starts = np.flatnonzero(np.concatenate(([True], groups[1:] != groups[:-1])))
+    if starts.size > 1000 or (groups[1:] < groups[:-1]).any():  # unsorted, or so many series that a loop is slow
+        medians = pd.Series(values).groupby(groups).median()
+        return medians.index.to_numpy(), medians.to_numpy()
+    counts = np.diff(np.append(starts, groups.size))
+    ordered = np.concatenate([np.sort(values[a:a + c]) for a, c in zip(starts.tolist(), counts.tolist())])
+    low, high = ordered[starts + (counts - 1) // 2], ordered[starts + counts // 2]
+    return groups[starts], np.where(counts % 2 == 1, low, (low + high) / 2)
+
+
+def _spikes(ctx, data, screen, column, x, t, s, same, sample, index, label) -> None:
     z = float(screen.options["robust_z"])
     floor = float(screen.options.get("min_jump", 0) or 0)
-    d = np.diff(x)
-    step = max(1, d.size // SAMPLE)
-    d_sample, s_sample, same_sample = d[::step], s[1::step], same[::step]
+    step, s_sample, same_sample = sample
+    d_sample = x[1::step] - x[:-1:step]  # every step-th change, x[i + 1] - x[i]
     keep = same_sample & ~np.isnan(d_sample)
     if not keep.any():
         return
     scale = _series_scale(np.abs(d_sample[keep]), s_sample[keep])
     if not np.isfinite(scale).any():
         return
-    with np.errstate(invalid="ignore"):
-        # Screen with the smallest scale first (two passes over the column), then check each
-        # candidate: a spike leaves both neighbours, so the changes into and out of it are both
-        # big and of opposite signs.
-        big = np.abs(d) > max(z * np.nanmin(scale), floor)
-        cand = np.flatnonzero(big[:-1] & big[1:]) + 1
+    # Screen with the smallest scale first, then check each candidate: a spike leaves both
+    # neighbours, so the changes into and out of it are both big and of opposite signs.
+    cand = _both_changes_exceed(x, max(z * np.nanmin(scale), floor))
     if cand.size == 0:
         return
-    d_in, d_out = d[cand - 1], d[cand]
+    d_in, d_out = x[cand] - x[cand - 1], x[cand + 1] - x[cand]
     jump = np.minimum(np.abs(d_in), np.abs(d_out))
     codes = s[cand]
     cand_scale = np.where(codes < scale.size, scale[np.clip(codes, 0, scale.size - 1)], np.nan)
@@ -169,6 +201,21 @@ def _spikes(ctx, data, screen, column, x, t, s, same, index, label) -> None:
                  table=data.table, item=ctx.item_id, column=column)
 
 
+def _both_changes_exceed(x: np.ndarray, limit: float) -> np.ndarray:
+    """Positions ``i`` where both |x[i] - x[i-1]| and |x[i+1] - x[i]| exceed ``limit`` (NaN never does).
+
+    Worked out a block at a time (see ``base.BLOCK``).
+    """
+    found = [np.empty(0, dtype=np.int64)]
+    for start in range(0, x.size - 2, base.BLOCK):
+        part = x[start:start + base.BLOCK + 2]
+        change = part[1:] - part[:-1]
+        with np.errstate(invalid="ignore"):
+            big = (change > limit) | (change < -limit)
+        found.append(np.flatnonzero(big[:-1] & big[1:]) + (start + 1))
+    return np.concatenate(found)
+
+
 def _typical_step(data: ResourceData, t: np.ndarray, same: np.ndarray) -> float:
     """The usual time between two values of a series (median over a sample), cached per file."""
     if "typical_step" not in data._cache:
@@ -180,32 +227,57 @@ def _typical_step(data: ResourceData, t: np.ndarray, same: np.ndarray) -> float:
     return data._cache["typical_step"]
 
 
-def _gaps(ctx, data, screen, column, x, t, s, index, label) -> None:
-    """Gaps between consecutive values of one column (missing rows and empty cells alike)."""
-    same = s[1:] == s[:-1]
-    typical = _typical_step(data, t, same)
-    if typical <= 0:
-        return
-    limit = max(float(screen.options["max_hours"]) * 3_600_000, 3 * typical)
-    missing = np.isnan(x) | (t == MIN)
-    if missing.any():
-        have = np.flatnonzero(~missing)
-        if have.size < 2:
-            return
-        th = t[have]
-        cand = np.flatnonzero(np.diff(th) > limit)
-        ok = s[have[cand]] == s[have[cand + 1]]
-        prev_rows, next_rows = have[cand[ok]], have[cand[ok] + 1]
+@dataclass
+class _GapScreen:
+    """What the gap screen of every column of a file shares, worked out once.
+
+    ``long_steps`` are the positions ``p`` (in series-then-time order) where the next row, of
+    the same series, comes more than ``limit`` ms later: the gaps in the rows themselves;
+    ``missing_time`` the positions of rows without a time (None when there are none).
+    """
+
+    screen: Screen
+    t: np.ndarray
+    s: np.ndarray
+    limit: float
+    long_steps: np.ndarray
+    missing_time: np.ndarray | None
+
+    @classmethod
+    def prepare(cls, data: ResourceData, screen: Screen, t: np.ndarray, s: np.ndarray,
+                same: np.ndarray) -> _GapScreen | None:
+        typical = _typical_step(data, t, same)
+        if typical <= 0:
+            return None
+        limit = max(float(screen.options["max_hours"]) * 3_600_000, 3 * typical)
+        missing_time = np.flatnonzero(t == MIN) if t.min() == MIN else None
+        # A missing time (MIN) makes a nonsense step, but such rows count as having no value and
+        # are never one end of a reported pair. A block at a time: see base.BLOCK.
+        long_steps = [np.flatnonzero((np.diff(t[a:a + base.BLOCK + 1]) > limit) & same[a:a + base.BLOCK]) + a
+                      for a in range(0, t.size - 1, base.BLOCK)]
+        return cls(screen, t, s, limit, np.concatenate([np.empty(0, dtype=np.int64), *long_steps]), missing_time)
+
+
+def _no_value(data: ResourceData, name: str, x: np.ndarray, order: np.ndarray | None,
+              gaps: _GapScreen) -> np.ndarray:
+    """Positions (ascending, in series-then-time order) without a value: an empty cell or no time."""
+    if order is None:
+        empty = data.empty_rows(name)
     else:
-        cand = np.flatnonzero(np.diff(t) > limit)
-        cand = cand[same[cand]]
-        prev_rows, next_rows = cand, cand + 1
+        empty = np.flatnonzero(np.isnan(x))
+    return empty if gaps.missing_time is None else np.union1d(empty, gaps.missing_time)
+
+
+def _gaps(ctx, data, gaps: _GapScreen, column, x, gone, index, label) -> None:
+    """Gaps between consecutive values of one column (missing rows and empty cells alike)."""
+    prev_rows, next_rows = _gap_pairs(x.size, gone, gaps)
     if next_rows.size == 0:
         return
+    t = gaps.t
     rows = index[next_rows]
     info = {int(index[n]): (t[p], t[n]) for p, n in zip(prev_rows[: ctx.out.cap * 2].tolist(),
                                                       next_rows[: ctx.out.cap * 2].tolist())}
-    ctx.out.rows("series-gap", Severity(screen.severity), rows,
+    ctx.out.rows("series-gap", Severity(gaps.screen.severity), rows,
                  lambda r: (f"{label(r)} 的 {column} 在 {data.when(info[r][0])} 至 "
                             f"{data.when(info[r][1])} 之间 {_hours(info[r])} 没有数据" if r in info else
                             f"{label(r)} 的 {column} 有长时间缺数"),
@@ -213,6 +285,41 @@ def _gaps(ctx, data, screen, column, x, t, s, index, label) -> None:
                             f"{data.when(info[r][0])} and {data.when(info[r][1])}" if r in info else
                             f"{label(r)}, {column}: a long gap in the data"),
                  table=data.table, item=ctx.item_id, column=column)
+
+
+def _gap_pairs(n: int, gone: np.ndarray, gaps: _GapScreen) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (in series-then-time order) of each two consecutive values of one series that
+    lie more than ``gaps.limit`` apart, ordered by the second. ``gone``: the positions without a
+    value (ascending), among ``n``."""
+    t, s, limit, long_steps = gaps.t, gaps.s, gaps.limit, gaps.long_steps
+    if gone.size == 0:
+        return long_steps, long_steps + 1
+    if n - gone.size < 2:
+        return gone[:0], gone[:0]
+    # Consecutive values are either neighbouring rows, both present, with a long step between
+    # them ...
+    both = ~_among(long_steps, gone) & ~_among(long_steps + 1, gone)
+    prev_rows, next_rows = long_steps[both], long_steps[both] + 1
+    # ... or the present rows on either side of a run of positions without one.
+    breaks = np.flatnonzero(np.diff(gone) > 1)
+    before = np.concatenate((gone[:1], gone[breaks + 1])) - 1
+    after = np.concatenate((gone[breaks], gone[-1:])) + 1
+    inside = (before >= 0) & (after < n)
+    before, after = before[inside], after[inside]
+    across = (t[after] - t[before] > limit) & (s[before] == s[after])
+    prev_rows = np.concatenate((prev_rows, before[across]))
+    next_rows = np.concatenate((next_rows, after[across]))
+    in_order = np.argsort(next_rows, kind="stable")
+    return prev_rows[in_order], next_rows[in_order]
+
+
+def _among(positions: np.ndarray, ascending: np.ndarray) -> np.ndarray:
+    """Which ``positions`` are in ``ascending`` (sorted): ``np.isin`` by binary search, which
+    for a few positions is far cheaper than the table ``np.isin`` builds over the whole range."""
+    if ascending.size == 0:
+        return np.zeros(positions.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(ascending, positions), ascending.size - 1)
+    return ascending[at] == positions
 
 
 def _hours(span: tuple, lang: str = "zh") -> str:

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..report import Severity, error, warning
+from . import base
 from .base import TIMESTAMP, ItemContext, ResourceData, convert_column
 
 ISO_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$"
@@ -122,6 +123,10 @@ def check_resource(ctx: ItemContext, data: ResourceData) -> list:
                       table=table, item=item, column=f.name)
 
     pk = [k for k in res.primary_key if table.has(k)]
+    whole_key = bool(pk) and len(pk) == len(res.primary_key)
+    if whole_key:  # encoded once here: references, duplicate keys and the later families share the codes
+        for k in pk:
+            data.codes(k)
     for f in data.fields():
         raw = data.raw(f.name)
         if (f.required or f.name in pk) and raw.null_count:
@@ -161,7 +166,7 @@ def check_resource(ctx: ItemContext, data: ResourceData) -> list:
                       lambda r, n=f.name: f"值 '{data.value_text(n, r)}' 不符合格式 {pattern}",
                       lambda r, n=f.name: f"the value '{data.value_text(n, r)}' does not match the pattern {pattern}",
                       table=table, item=item, column=f.name)
-    if pk and len(pk) == len(res.primary_key):
+    if whole_key:
         rows = _duplicate_rows(data, pk)
         keys = ", ".join(pk)
         emit.rows("primary-key-duplicate", Severity.ERROR, rows,
@@ -195,9 +200,11 @@ def _references(ctx: ItemContext, data: ResourceData, name: str, list_name: str)
     known = ctx.content.registry_ids(list_name) if list_name != "areas" else {
         str(a.get("code")) for a in ctx.content.registry.get("areas") or [] if isinstance(a, dict)}
     col = data.raw(name)
-    if not pa.types.is_string(col.type):
+    if pa.types.is_string(col.type):
+        values = data.distinct(name).to_pylist()
+    else:
         col = pc.cast(col, pa.string())
-    values = [v for v in pc.unique(col).to_pylist() if v is not None]
+        values = [v for v in pc.unique(col).to_pylist() if v is not None]
     unknown = [v for v in values if v not in known]
     if not unknown:
         return
@@ -214,7 +221,24 @@ def _duplicate_rows(data: ResourceData, names: list[str]) -> np.ndarray:
     keys = [data.codes(n) for n in names]
     if data.n < 2:
         return np.empty(0, dtype=np.int64)
-    # Files are usually grouped and sorted by their key: then a duplicate is always adjacent.
+    radix = _radix(keys)
+    if radix is not None:
+        # Sorted by the key (the usual file), a duplicate is always next to the row it repeats:
+        # look a block at a time (see base.BLOCK), each block with the next one's first row.
+        found = [np.empty(0, dtype=np.int64)]
+        for start in range(0, data.n - 1, base.BLOCK):
+            k = _one_key(keys, radix, start, start + base.BLOCK + 1)
+            if (k[1:] < k[:-1]).any():
+                break
+            found.append(np.flatnonzero(k[1:] == k[:-1]) + (start + 1))
+        else:
+            return np.concatenate(found)
+        combined = _one_key(keys, radix, 0, data.n)
+        order = np.argsort(combined, kind="stable")
+        ranked = combined[order]
+        return np.sort(order[1:][ranked[1:] == ranked[:-1]])
+    # Keys too wide for one int64: column by column. Files are usually grouped and sorted by
+    # their key: then a duplicate is always adjacent.
     same = np.ones(data.n - 1, dtype=bool)
     increasing = np.zeros(data.n - 1, dtype=bool)
     decided = np.zeros(data.n - 1, dtype=bool)
@@ -232,3 +256,24 @@ def _duplicate_rows(data: ResourceData, names: list[str]) -> np.ndarray:
         return np.sort(order[1:][same_sorted])
     return np.flatnonzero(same) + 1
 
+
+def _radix(keys: list[np.ndarray]) -> list[tuple[int, int]] | None:
+    """Each column's lowest code and span, when the columns' codes fit together in one int64
+    per row that sorts like the tuple of codes (mixed radix); None when they would not."""
+    lows = [int(k.min()) for k in keys]
+    spans = [int(k.max()) - lo + 1 for k, lo in zip(keys, lows)]
+    total = 1
+    for span in spans:
+        total *= span
+    return list(zip(lows, spans)) if total < 2 ** 62 else None
+
+
+def _one_key(keys: list[np.ndarray], radix: list[tuple[int, int]], start: int, stop: int) -> np.ndarray:
+    """The combined key of rows ``start`` to ``stop`` (exclusive)."""
+    (low, _), *rest = radix
+    combined = keys[0][start:stop] - low
+    for k, (low, span) in zip(keys[1:], rest):  # in place: one new array only
+        combined *= span
+        combined += k[start:stop]
+        combined -= low
+    return combined

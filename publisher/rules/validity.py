@@ -24,6 +24,7 @@ import numpy as np
 
 from ..config import ValidityRule
 from ..report import Finding, Severity
+from . import base
 from .base import ItemContext, ResourceData, format_day
 
 MIN = np.iinfo(np.int64).min
@@ -56,13 +57,12 @@ def check_resource(ctx: ItemContext, data: ResourceData) -> list:
             param = f.parameter or f.name
             if param not in rule.parameters:
                 continue
-            x = data.numbers(f.name)
-            if x is None:
+            empty = data.empty_rows(f.name)
+            if empty is None:
                 continue
             cache_key = (rule.time_label, f.name)
             if cache_key not in count_cache:  # the month and year rules reuse the day counts
-                ok = ok_time & ~np.isnan(x)
-                count_cache[cache_key] = np.bincount(key[ok], minlength=n_series * n_days).reshape(n_series, n_days)
+                count_cache[cache_key] = _valid_counts(empty, ok_time, key, rows)
             counts = count_cache[cache_key]
             if rule.period == "day":
                 # The first and last day of a series are judged only when the file covers them:
@@ -83,18 +83,24 @@ def check_resource(ctx: ItemContext, data: ResourceData) -> list:
 
 def _grid(data: ResourceData, shift_ms: int):
     """Series x local day: the key of each row, and each series' span of days."""
-    days = data.local_days(shift_ms)
-    ok_time = days != MIN
+    key = data.local_days(shift_ms)  # a new array, made into the key in place
+    ok_time = key != MIN
     if not ok_time.any():
         return None
-    _, s_idx = _compact(data.series_codes())
+    every_time = bool(ok_time.all())
+    s_idx = data.series_index()
     n_series = int(s_idx.max()) + 1 if s_idx.size else 1
-    d0 = int(days[ok_time].min())
-    n_days = int(days[ok_time].max()) - d0 + 1
+    known_days = key if every_time else key[ok_time]
+    d0 = int(known_days.min())
+    n_days = int(known_days.max()) - d0 + 1
     if n_series * n_days > MAX_CELLS:
         return None
-    key = np.where(ok_time, s_idx * n_days + (days - d0), 0)
-    rows = np.bincount(key[ok_time], minlength=n_series * n_days).reshape(n_series, n_days)
+    key -= d0
+    for start in range(0, key.size, base.BLOCK):  # a block at a time: no second array as long as the file
+        key[start:start + base.BLOCK] += s_idx[start:start + base.BLOCK] * n_days
+    if not every_time:
+        key[~ok_time] = 0
+    rows = np.bincount(key if every_time else key[ok_time], minlength=n_series * n_days).reshape(n_series, n_days)
     present = rows > 0
     first = present.argmax(axis=1)
     last = n_days - 1 - present[:, ::-1].argmax(axis=1)
@@ -104,14 +110,15 @@ def _grid(data: ResourceData, shift_ms: int):
     return ok_time, key, d0, n_days, n_series, within, s_idx, rows, edge
 
 
-def _compact(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if codes.size and codes.min() >= 0 and codes.max() < 4 * codes.size + 1024:
-        present = np.bincount(codes) > 0
-        uniq = np.flatnonzero(present)
-        remap = np.cumsum(present) - 1
-        return uniq, remap[codes]
-    uniq, inverse = np.unique(codes, return_inverse=True)
-    return uniq, inverse
+def _valid_counts(empty: np.ndarray, ok_time: np.ndarray, key: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Values present per series and day: the rows of each cell less its ``empty`` rows (few,
+    so counting them is cheaper than counting the present ones)."""
+    if empty.size < key.size // 2:
+        empty = empty[ok_time[empty]]
+        return rows - np.bincount(key[empty], minlength=rows.size).reshape(rows.shape)
+    ok = ok_time.copy()
+    ok[empty] = False
+    return np.bincount(key[ok], minlength=rows.size).reshape(rows.shape)
 
 
 def _series_label(data: ResourceData, row: int) -> str:

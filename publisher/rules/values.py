@@ -42,36 +42,49 @@ def check_resource(ctx: ItemContext, data: ResourceData) -> list:
             else:
                 typed, bad = convert_column(raw, pa.int64(), INTEGER)
             data.columns[f.name] = pc.cast(typed, pa.float64())
-            rule = "integer-invalid"
+            rule, seen = "integer-invalid", None
         else:
-            if pa.types.is_floating(raw.type):
-                typed, bad = raw.combine_chunks() if raw.num_chunks != 1 else raw.chunk(0), np.empty(0, dtype=np.int64)
+            if pa.types.is_floating(raw.type):  # typed while reading: every cell parsed as a float
+                typed, bad = raw, np.empty(0, dtype=np.int64)
             else:
                 typed, bad = convert_column(raw, pa.float64(), NUMBER)
-            finite = pc.is_finite(typed).fill_null(True)
-            nonfinite = (np.flatnonzero(~finite.to_numpy(zero_copy_only=False)) if not pc.all(finite).as_py()
-                         else np.empty(0, dtype=np.int64))
-            if nonfinite.size:
-                bad = np.union1d(bad, nonfinite)
-                typed = pc.if_else(finite, typed, pa.scalar(None, pa.float64()))
-            data.columns[f.name] = typed
+            x = typed.to_numpy(zero_copy_only=False)  # NaN where missing
+            empty = np.flatnonzero(np.isnan(x))
+            seen = _extremes(x)
+            # 'nan' and 'inf' parse as floats but are not numbers to publish. Every missing cell is
+            # one NaN too, so a NaN more than the missing cells, or an infinite extreme, is one.
+            if empty.size > typed.null_count or np.isinf(seen).any():
+                nonfinite = ~np.isfinite(x) & pc.is_valid(typed).to_numpy(zero_copy_only=False)
+                bad = np.union1d(bad, np.flatnonzero(nonfinite))
+                typed = pc.if_else(pa.array(~nonfinite), typed, pa.scalar(None, pa.float64()))
+                x = np.where(nonfinite, np.nan, x)
+                empty, seen = np.flatnonzero(np.isnan(x)), _extremes(x)
+            data.set_numbers(f.name, typed, x, empty=empty)
             rule = "number-invalid"
         ctx.out.rows(rule, Severity.ERROR, bad,
                      lambda r, n=f.name: _why_not_number(data.value_text(n, r), "zh", f.type, ctx),
                      lambda r, n=f.name: _why_not_number(data.value_text(n, r), "en", f.type, ctx),
                      table=table, item=item, column=f.name)
-        _check_range(ctx, data, f)
+        _check_range(ctx, data, f, seen)
 
     for_each_column(ctx, data, data.fields("number", "integer"), check_column)
     return []
 
 
-def _check_range(ctx: ItemContext, data: ResourceData, f) -> None:
+def _extremes(x: np.ndarray) -> np.ndarray:
+    """The smallest and largest value, ignoring NaN (both NaN when every value is): nanmin and
+    nanmax, without their extra pass over the array."""
+    return np.array([np.fmin.reduce(x), np.fmax.reduce(x)]) if x.size else np.array([np.nan, np.nan])
+
+
+def _check_range(ctx: ItemContext, data: ResourceData, f, seen: np.ndarray | None = None) -> None:
     x = data.numbers(f.name)
-    if x is None or x.size == 0 or np.isnan(x).all():
+    if x is None or x.size == 0:
+        return
+    lo_seen, hi_seen = _extremes(x) if seen is None else seen
+    if np.isnan(lo_seen):  # every cell missing
         return
     table, item = data.table, ctx.item_id
-    lo_seen, hi_seen = np.nanmin(x), np.nanmax(x)
     sentinel = np.zeros(x.size, dtype=bool)
     for s in ctx.rules.sentinels:
         if lo_seen <= s <= hi_seen:
