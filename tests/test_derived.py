@@ -305,6 +305,30 @@ def test_emission_exceedance_days_and_multiples(tmp_path: Path) -> None:
         "990121,ent-a,DA001,so2,2025-01-02,42.000,mg/m³,35.000,0.20"
 
 
+def test_quality_screens_leave_derived_tables_alone(derived_portal: Path) -> None:
+    """The days over a limit have gaps by nature; screens look at measured series only."""
+    from publisher.check import check_content
+    from publisher.config import load_rules
+
+    rules, content = load_rules(derived_portal), load_content(derived_portal)
+    rules.quality["gap"].options["max_hours"] = 1  # any gap longer than three hours
+    hourly = content.datasets["air-mini"]
+    csv_path = hourly.resources[0].path
+    lines = csv_path.read_text(encoding="utf-8").splitlines(keepends=True)
+    csv_path.write_text("".join(lines[:5] + lines[9:]), encoding="utf-8")  # a 4-hour gap
+    assert "series-gap" in {f.rule for f in check_content(rules, content, ["air-mini"])}
+    content.datasets["air-mini"] = replace_derived(hourly)
+    assert "series-gap" not in {f.rule for f in check_content(rules, content, ["air-mini"])}
+
+
+def replace_derived(ds):
+    from dataclasses import replace
+
+    from publisher.content import DerivedFrom
+
+    return replace(ds, derived=DerivedFrom("realtime-aqi", ("x",)))
+
+
 def test_air_summary_agrees_with_the_figures_a_bulletin_cites(tmp_path: Path) -> None:
     """The summary table and the bulletin check compute the same measures two ways."""
     from publisher.derived import air_summary

@@ -16,6 +16,9 @@ column) in time order, vectorised over whole columns.
     more than ``max_share`` of an enterprise's values of a parameter lie within ``band`` (e.g.
     90-100 %) of its permit limit in the registry: values that hug the limit deserve a second look.
 
+Derived datasets (docs/derived.md) are not screened: they are computed, not measured, and their
+inputs were screened when they were submitted.
+
 Example: the analyser at ``aq-hubin`` reported the same SO2 for 30 hours::
 
     ...air.csv:2210, column 'so2': warning [series-flatline]
@@ -40,7 +43,9 @@ SAMPLE = 200_000  # values used to estimate a series' scale or interval
 
 def check_resource(ctx: ItemContext, data: ResourceData) -> list:
     screens = ctx.rules.quality
-    if not screens or data.n < 3:
+    if not screens or data.n < 3 or ctx.dataset.derived is not None:
+        # a derived table (e.g. only the days over a limit) is not a measured series: its
+        # inputs were screened as they were submitted
         return []
     if "permit_clustering" in screens and ctx.dataset.category == "pollution_source":
         _permit_clustering(ctx, data, screens["permit_clustering"])
