@@ -41,8 +41,8 @@ from .content import DERIVED_METHODS, Content, Dataset
 from .figures import MEASURES, FigureError, air_hourly, round_value, urban_stations
 from .release import Release
 from .report import Finding, error, warning
-from .standards import (DAILY_REPORT_COLUMNS, REALTIME_REPORT_COLUMNS, city_daily_report, daily_aqi_report,
-                        realtime_aqi, section_class)
+from .standards import (DAILY_REPORT_COLUMNS, REALTIME_REPORT_COLUMNS, area_daily_report, daily_concentrations,
+                        realtime_aqi, section_class, station_daily_report)
 from .standards.versions import StandardNotAvailable, standard_for
 from .standards.water import CLASS_ORDER
 from .workflow import Manifest, Version, archive_files, log_signer, open_log, publication_time
@@ -178,16 +178,41 @@ def _index_columns(order: list[str]) -> list[Column]:
 # -- air ---------------------------------------------------------------------------------------------
 
 
-def _hourly(inputs: list[Dataset], tz: str) -> pd.DataFrame:
-    frames = []
-    for ds in inputs:
-        try:
-            frames.append(air_hourly(ds, tz))
-        except FigureError:
-            continue  # an air dataset without hourly concentrations (e.g. a maintenance log)
-    if not frames:
-        return pd.DataFrame(columns=["station_id", "time"])
-    return pd.concat(frames, ignore_index=True)
+@dataclass
+class _AirInputs:
+    """The hourly data of a method's inputs (only days under a standard with tables), read once
+    per build for every air method, with the stations' daily concentrations they share."""
+
+    hourly: pd.DataFrame
+    notes: list[tuple[str, str]]
+    standards: list[str]
+    _daily: pd.DataFrame | None = None
+
+    def daily(self) -> pd.DataFrame:
+        """Each station's daily concentrations (HJ 663-2013 validity), computed once."""
+        if self._daily is None:
+            self._daily = daily_concentrations(self.hourly)
+        return self._daily
+
+
+_AIR_INPUTS: dict[tuple, _AirInputs] = {}
+
+
+def _air_inputs(inputs: list[Dataset], tz: str) -> _AirInputs:
+    key = (tz, *((ds.id, *(hashlib.sha256(r.path.read_bytes()).hexdigest() for r in ds.resources if r.path.is_file()))
+                 for ds in inputs))
+    if key not in _AIR_INPUTS:
+        if len(_AIR_INPUTS) > 4:
+            _AIR_INPUTS.clear()
+        frames = []
+        for ds in inputs:
+            try:
+                frames.append(air_hourly(ds, tz))
+            except FigureError:
+                continue  # an air dataset without hourly concentrations (e.g. a maintenance log)
+        hourly = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["station_id", "time"])
+        _AIR_INPUTS[key] = _AirInputs(*_computable(hourly))
+    return _AIR_INPUTS[key]
 
 
 def _computable(hourly: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str]], list[str]]:
@@ -216,16 +241,17 @@ def _computable(hourly: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str
 
 def daily_aqi(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
     """Station daily AQI and the city's (HJ 633-2012 5.1.2; city values HJ 663-2013)."""
-    hourly, notes, standards = _computable(_hourly(inputs, tz))
+    air = _air_inputs(inputs, tz)
     station_cols = [Column("station_id", "string", "站点编号", "Station ID", references="air_stations", required=True),
                     Column("date", "date", "日期", "Date", required=True)]
     concentration = _concentration_columns(realtime=False)
     index = _index_columns(DAILY_REPORT_COLUMNS)
-    stations = daily_aqi_report(hourly) if not hourly.empty else pd.DataFrame(columns=DAILY_REPORT_COLUMNS)
+    empty = pd.DataFrame(columns=DAILY_REPORT_COLUMNS)
+    stations = station_daily_report(air.daily()) if not air.hourly.empty else empty
     city_code = str((registry.get("city") or {}).get("code") or "")
-    urban = [s for s in urban_stations(registry) if s in set(hourly.get("station_id", []))]
-    city = (city_daily_report(hourly, city_id=city_code, stations=urban) if urban
-            else pd.DataFrame(columns=DAILY_REPORT_COLUMNS)).rename(columns={"station_id": "area_code"})
+    urban = [s for s in urban_stations(registry) if s in set(air.hourly.get("station_id", []))]
+    city = (area_daily_report(air.daily(), city_code, urban) if urban else empty).rename(
+        columns={"station_id": "area_code"})
     city_cols = [Column("area_code", "string", "行政区划代码", "Administrative area code", required=True),
                  station_cols[1]]
     return Computed([
@@ -233,18 +259,18 @@ def daily_aqi(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
               ["station_id", "date"], stations),
         Table("city", "全市日空气质量指数（城市点位日均值的算术平均）", "City daily AQI (mean of the urban stations)",
               city_cols + concentration + index, ["area_code", "date"], city),
-    ], standards, notes)
+    ], air.standards, air.notes)
 
 
 def realtime(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
     """Hourly real-time AQI per station (HJ 633-2012 5.1.3, Table 4)."""
-    hourly, notes, standards = _computable(_hourly(inputs, tz))
-    report = realtime_aqi(hourly) if not hourly.empty else pd.DataFrame(columns=REALTIME_REPORT_COLUMNS)
+    air = _air_inputs(inputs, tz)
+    report = realtime_aqi(air.hourly) if not air.hourly.empty else pd.DataFrame(columns=REALTIME_REPORT_COLUMNS)
     columns = [Column("station_id", "string", "站点编号", "Station ID", references="air_stations", required=True),
                Column("time", "datetime", "时间（小时结束时刻）", "Time (end of the hour)", required=True),
                *_concentration_columns(realtime=True), *_index_columns(REALTIME_REPORT_COLUMNS)]
     return Computed([Table("hourly", "各站点实时空气质量指数", "Real-time AQI by station and hour", columns,
-                           ["station_id", "time"], report)], standards, notes)
+                           ["station_id", "time"], report)], air.standards, air.notes)
 
 
 # Summary measures and their daily-report columns (the definitions of figures.MEASURES).
@@ -259,8 +285,8 @@ def air_summary(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
     way: good-day share over the days with a valid AQI; means and the O₃ 90th percentile only
     with the GB 3095-2012 Table 4 number of valid days; rounded as bulletins round them.
     """
-    hourly, notes, standards = _computable(_hourly(inputs, tz))
-    daily = _scoped_daily(hourly, registry)
+    air = _air_inputs(inputs, tz)
+    daily = _scoped_daily(air, registry)
     rows = []
     if not daily.empty:
         when = pd.to_datetime(daily["date"])
@@ -300,24 +326,24 @@ def air_summary(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
     return Computed([
         Table("summary", "月度和年度统计", "Monthly and yearly statistics", columns, ["scope", "id", "period"], summary),
         Table("county-ranking", "区县排名", "County rankings", ranking_cols, ["period", "area_code"], ranking),
-    ], standards, notes)
+    ], air.standards, air.notes)
 
 
-def _scoped_daily(hourly: pd.DataFrame, registry: dict) -> pd.DataFrame:
+def _scoped_daily(air: _AirInputs, registry: dict) -> pd.DataFrame:
     """Daily reports of every station, every county (its urban stations) and the city."""
-    if hourly.empty:
+    if air.hourly.empty:
         return pd.DataFrame(columns=["scope", "id", *DAILY_REPORT_COLUMNS[1:]])
-    present = set(hourly["station_id"])
+    present = set(air.hourly["station_id"])
     urban = [s for s in urban_stations(registry) if s in present]
     area_of = {str(s.get("id")): str(s.get("area")) for s in registry.get("air_stations") or [] if isinstance(s, dict)}
-    parts = [daily_aqi_report(hourly).rename(columns={"station_id": "id"}).assign(scope="station")]
+    parts = [station_daily_report(air.daily()).rename(columns={"station_id": "id"}).assign(scope="station")]
     for county in sorted({area_of[s] for s in urban if s in area_of}):
         members = [s for s in urban if area_of.get(s) == county]
-        parts.append(city_daily_report(hourly, city_id=county, stations=members)
+        parts.append(area_daily_report(air.daily(), county, members)
                      .rename(columns={"station_id": "id"}).assign(scope="county"))
     if urban:
         city = str((registry.get("city") or {}).get("code") or "city")
-        parts.append(city_daily_report(hourly, city_id=city, stations=urban)
+        parts.append(area_daily_report(air.daily(), city, urban)
                      .rename(columns={"station_id": "id"}).assign(scope="city"))
     order = {"city": 0, "county": 1, "station": 2}
     daily = pd.concat([p for p in parts if not p.empty], ignore_index=True)

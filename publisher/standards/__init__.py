@@ -19,13 +19,16 @@ from .averaging import (
     DAILY_REPORT_COLUMNS,
     REALTIME_REPORT_COLUMNS,
     annual_means,
+    area_daily_report,
     city_daily_report,
     daily_aqi_report,
+    daily_concentrations,
     daily_means,
     monthly_means,
     o3_8h_moving,
     o3_daily_stats,
     realtime_aqi,
+    station_daily_report,
 )
 from .versions import Standard, StandardNotAvailable, all_standards, standard_by_id, standard_for
 from .water import SectionResult, section_class, water_class
@@ -33,8 +36,8 @@ from .water import SectionResult, section_class, water_class
 __all__ = [
     "DAILY_REPORT_COLUMNS", "IAQI_COLUMNS", "PRIMARY_SEPARATOR", "REALTIME_REPORT_COLUMNS",
     "AqiLevel", "AqiResult", "SectionResult", "Standard", "StandardNotAvailable",
-    "all_standards", "annual_means", "aqi_from_iaqis", "aqi_level", "aqi_levels", "city_daily_report",
-    "daily_aqi_report", "daily_means", "good_day_share", "iaqi", "iaqi_series", "monthly_means",
-    "o3_8h_moving", "o3_daily_stats", "realtime_aqi", "section_class", "standard_by_id",
+    "all_standards", "annual_means", "aqi_from_iaqis", "aqi_level", "aqi_levels", "area_daily_report",
+    "city_daily_report", "daily_aqi_report", "daily_concentrations", "daily_means", "good_day_share", "iaqi", "iaqi_series", "monthly_means",
+    "o3_8h_moving", "o3_daily_stats", "realtime_aqi", "section_class", "station_daily_report", "standard_by_id",
     "standard_for", "water_class",
 ]

@@ -169,7 +169,9 @@ def annual_means(daily: pd.DataFrame) -> pd.DataFrame:
     return _period_means(daily, [year], lambda counts: np.full(len(counts), MIN_DAYS_PER_YEAR))
 
 
-def _daily_concentrations(hourly: pd.DataFrame, hour_label: HourLabel) -> pd.DataFrame:
+def daily_concentrations(hourly: pd.DataFrame, *, hour_label: HourLabel = "end") -> pd.DataFrame:
+    """Per station and day, what a daily report rests on: the 24-h means (``<pollutant>_24h``)
+    and the O3 daily maxima (``o3_1h_max``, ``o3_8h_max``), each valid only with enough hours."""
     means = daily_means(hourly, hour_label=hour_label).rename(
         columns={c: f"{c}_24h" for c in POLLUTANT_COLUMNS}
     )
@@ -203,8 +205,13 @@ def _daily_report_from_concentrations(frame: pd.DataFrame) -> pd.DataFrame:
 
 def daily_aqi_report(hourly: pd.DataFrame, *, hour_label: HourLabel = "end") -> pd.DataFrame:
     """The station daily AQI report (HJ 633-2012 5.1.2, Table 3), one row per station and day."""
-    frame = _daily_concentrations(hourly, hour_label)
-    frame = frame.dropna(how="all", subset=[c for c in frame.columns if c not in ("station_id", "date")])
+    return station_daily_report(daily_concentrations(hourly, hour_label=hour_label))
+
+
+def station_daily_report(concentrations: pd.DataFrame) -> pd.DataFrame:
+    """:func:`daily_aqi_report` from :func:`daily_concentrations` already computed."""
+    frame = concentrations.dropna(how="all", subset=[c for c in concentrations.columns
+                                                     if c not in ("station_id", "date")])
     return _daily_report_from_concentrations(frame.reset_index(drop=True))
 
 
@@ -220,12 +227,18 @@ def city_daily_report(
     IAQI and AQI from those means as for a station. ``stations`` limits the stations used."""
     if stations is not None:
         hourly = hourly[hourly["station_id"].isin(stations)]
-    frame = _daily_concentrations(hourly, hour_label)
+    return area_daily_report(daily_concentrations(hourly, hour_label=hour_label), city_id)
+
+
+def area_daily_report(concentrations: pd.DataFrame, area_id: str, stations: list[str] | None = None) -> pd.DataFrame:
+    """:func:`city_daily_report` of an area (``station_id`` = ``area_id``) from the stations'
+    :func:`daily_concentrations` already computed, limited to ``stations`` when given."""
+    frame = concentrations if stations is None else concentrations[concentrations["station_id"].isin(stations)]
     values = [c for c in frame.columns if c not in ("station_id", "date")]
-    city = frame.groupby("date")[values].mean().reset_index()
-    city = city.dropna(how="all", subset=values)
-    city.insert(0, "station_id", city_id)
-    return _daily_report_from_concentrations(city.reset_index(drop=True))
+    area = frame.groupby("date")[values].mean().reset_index()
+    area = area.dropna(how="all", subset=values)
+    area.insert(0, "station_id", area_id)
+    return _daily_report_from_concentrations(area.reset_index(drop=True))
 
 
 def realtime_aqi(hourly: pd.DataFrame, *, hour_label: HourLabel = "end") -> pd.DataFrame:
