@@ -68,6 +68,14 @@ def _change(f: _Figures, measure: str, period: Period, base: Period) -> str:
     return f"{{{{figure:{change_id}}}}}"
 
 
+def _counties(registry: dict) -> list[tuple[str, str]]:
+    """(area code, name) of the counties that have urban air stations, in registry order."""
+    with_stations = {str(s.get("area")) for s in registry.get("air_stations") or []
+                     if isinstance(s, dict) and str(s.get("id")) in urban_stations(registry)}
+    return [(str(a.get("code")), str(a.get("name"))) for a in registry.get("areas") or []
+            if isinstance(a, dict) and a.get("level") != "city" and str(a.get("code")) in with_stations]
+
+
 def _yaml_scalar(value: Any) -> str:
     if isinstance(value, (int, float)):
         return str(value)
@@ -131,22 +139,23 @@ def _air_monthly(content: Content, ds: Dataset, period: Period, tz: str, rules_r
     if charts:
         lines += ["", f"[[chart: {charts[0]}]]"]
     lines += ["", "## 二、各区县排名", ""]
-    stations = {str(s["id"]): s for s in content.registry.get("air_stations") or [] if isinstance(s, dict)}
-    areas = {str(a.get("code")): a.get("name") for a in content.registry.get("areas") or [] if isinstance(a, dict)}
     ranked = []
-    for station_id in urban_stations(content.registry):
-        value = f.value(f"pm25-{station_id}", "pm25_mean", period, station_id)
+    for code, county in _counties(content.registry):
+        value = f.value(f"pm25-{code}", "pm25_mean", period, code)
         if value is not None:
-            ranked.append((value, station_id))
+            f.value(f"good-share-{code}", "good_day_share", period, code)
+            ranked.append((value, code, county))
     if ranked:
-        lines += ["城市点位PM2.5月均浓度由低到高排名如下：", "",
-                  "| 排名 | 站点 | 所在区县 | PM2.5月均浓度（μg/m³） |", "| --- | --- | --- | --- |"]
-        for rank, (_, station_id) in enumerate(sorted(ranked), start=1):
-            entry = stations.get(station_id, {})
-            lines.append(f"| {rank} | {entry.get('name', station_id)} | {areas.get(str(entry.get('area')), '')} "
-                         f"| {{{{figure:pm25-{station_id}}}}} |")
+        lines += ["各区县（城市点位日均值的算术平均）PM2.5月均浓度由低到高排名如下：", "",
+                  "| 排名 | 区县 | PM2.5月均浓度（μg/m³） | 优良天数比例（%） |", "| --- | --- | --- | --- |"]
+        ranked.sort()
+        values = [r[0] for r in ranked]
+        for value, code, county in ranked:
+            rank = values.index(value) + 1  # ties share the better rank
+            county_share = f"{{{{figure:good-share-{code}}}}}" if f"good-share-{code}" in f.declared else "—"
+            lines.append(f"| {rank} | {county} | {{{{figure:pm25-{code}}}}} | {county_share} |")
     else:
-        lines.append("各站点有效数据不足，不作排名。")
+        lines.append("各区县有效数据不足，不作排名。")
     lines += ["", "## 三、预警", ""]
     warnings = _active_warnings(content, ds, rules_raw, tz, period)
     if warnings:

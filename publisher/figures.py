@@ -9,8 +9,9 @@ and its body writes ``{{figure:good-share}}`` where the number appears. ``comput
 the value the data support, rounded as bulletins round it, so a check can compare the two.
 
 Air measures use the city daily values (HJ 663-2013: for each pollutant the mean of the urban
-stations' valid daily values; background stations are left out), or one station's daily values
-when ``station`` is given; the daily AQI follows HJ 633-2012. Period means need the GB 3095-2012
+stations' valid daily values; background stations are left out), one station's daily values when
+``station`` is a station id, or a county's (the same mean over its urban stations) when it is the
+county's area code; the daily AQI follows HJ 633-2012. Period means need the GB 3095-2012
 Table 4 number of valid days (27 a month, 25 in February, 324 a year; a quarter the sum of its
 months). Water measures class each section on the mean of its samples in the period (GB 3838-2002,
 single-factor method) and compare the class with the section's ``target_class`` in the registry.
@@ -204,6 +205,15 @@ def urban_stations(registry: dict) -> list[str]:
             if isinstance(s, dict) and s.get("type") != "background"]
 
 
+def _county_stations(registry: dict, code: str | None) -> list[str] | None:
+    """The urban stations of the area ``code`` (a county of the registry), else None."""
+    areas = {str(a.get("code")) for a in registry.get("areas") or [] if isinstance(a, dict) and a.get("level") != "city"}
+    if code is None or str(code) not in areas:
+        return None
+    area_of = {str(s.get("id")): str(s.get("area")) for s in registry.get("air_stations") or [] if isinstance(s, dict)}
+    return [s for s in urban_stations(registry) if area_of.get(s) == str(code)]
+
+
 _DAILY: dict[tuple, pd.DataFrame] = {}
 
 
@@ -225,7 +235,14 @@ def _air_daily(ds: Dataset, period: Period, registry: dict, tz: str, station: st
     end = pd.Timestamp(period.end + timedelta(days=1), tz=tz)
     hourly = hourly[(hourly["time"] > start) & (hourly["time"] <= end)]
     try:
-        if station is not None:
+        county = _county_stations(registry, station)
+        if county is not None:  # an area code: the mean of its urban stations, as for the city
+            members = [s for s in county if s in set(hourly["station_id"])]
+            if not members:
+                raise FigureError(f"数据集 {ds.id} 在 {period.label} 没有区县 {station} 城市点位的数据",
+                                  f"dataset {ds.id} has no data of the urban stations of area {station} in {period.label}")
+            report = city_daily_report(hourly, city_id=str(station), stations=members)
+        elif station is not None:
             hourly = hourly[hourly["station_id"] == station]
             if hourly.empty:
                 raise FigureError(f"数据集 {ds.id} 在 {period.label} 没有站点 {station} 的数据",

@@ -205,6 +205,7 @@ def test_draft_passes_its_own_check_and_is_never_overwritten(demo: Path) -> None
     assert "{{figure:good-share}}" in draft and "无上年同期数据" in draft and "[[chart:" in draft
     assert "环比（2025年9月，{{figure:pm25-prev}}微克/立方米）{{figure:pm25-change-2025-09}}" in draft
     assert "compare: \"2025-09\"" in draft
+    assert "| 1 | 湖滨市 | {{figure:pm25-990181}} | {{figure:good-share-990181}} |" in draft  # counties ranked
     checked = check_items(demo, ["air-draft-2025-10"])
     assert not checked.report.errors, [f.line() for f in checked.report.errors]
     again = runner.invoke(cli, args)
