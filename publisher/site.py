@@ -441,6 +441,9 @@ def _publication_log(root: Path, release: Release, current: Content) -> list[dic
     for e in entries:
         if e.event == "approval":
             roles.setdefault((e.item, e.details.get("digest", "")), []).append(e.details.get("role", ""))
+        elif e.event == "derivation":  # a computed version: the roles that approved its definition
+            definition = (e.item, e.details.get("definition", {}).get("digest", ""))
+            roles[(e.item, e.details.get("digest", ""))] = roles.get(definition, [])
     rows = []
     for e in entries:
         if e.event not in ("publication", "withdrawal"):

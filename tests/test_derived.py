@@ -130,6 +130,9 @@ def test_the_build_computes_publishes_and_logs_the_input_hashes(derived_portal: 
     assert {a["role"] for a in verdict.approvals} == {"reviewer:sthjj", "press-office"}  # of the definition
     assert any("派生数据 derived (daily-aqi)" in line for line in verdict.lines())
     assert (out / "log" / "proofs" / f"{DAILY}-v1.json").is_file()
+    releases = (out / "releases.html").read_text(encoding="utf-8")
+    row = releases[releases.index(f"datasets/{DAILY}/"):]
+    assert "新闻办公室" in row[:row.index("</tr>")]  # the roles that approved the definition
     page = (out / "datasets" / DAILY / "index.html").read_text(encoding="utf-8")
     assert "派生数据" in page and 'href="../../datasets/air-mini/index.html"' in page
     meta = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
