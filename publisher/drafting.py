@@ -107,7 +107,7 @@ def _air_monthly(content: Content, ds: Dataset, period: Period, tz: str, rules_r
     f = _Figures(content, ds, tz)
     name = content.registry.get("city", {}).get("name", "全市")
     share = f.value("good-share", "good_day_share", period)
-    over = f.value("days-over-100", "aqi_days_over_100", period)
+    f.value("days-over-100", "aqi_days_over_100", period)  # declared: the text cites it
     pm25 = f.value("pm25", "pm25_mean", period)
     prev = period.shifted(steps=-1)
     last_year = period.shifted(years=-1)
@@ -118,7 +118,7 @@ def _air_monthly(content: Content, ds: Dataset, period: Period, tz: str, rules_r
         lines.append(f"{period.name_zh}，{name}环境空气质量优良天数比例为{{{{figure:good-share}}}}%，"
                      f"空气质量指数（AQI）超过100的天数为{{{{figure:days-over-100}}}}天。")
     if pm25 is not None:
-        text = f"全市细颗粒物（PM2.5）月均浓度为{{{{figure:pm25}}}}微克/立方米"
+        text = "全市细颗粒物（PM2.5）月均浓度为{{figure:pm25}}微克/立方米"
         if pm25_prev is not None:
             text += f"，环比（{prev.name_zh}，{{{{figure:pm25-prev}}}}微克/立方米）{_change(f, 'pm25_mean', period, prev)}"
         text += (f"，同比（{last_year.name_zh}，{{{{figure:pm25-last-year}}}}微克/立方米）"

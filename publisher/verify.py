@@ -49,7 +49,7 @@ class FileVerdict:
         if not self.ok:
             return [f"✗ {self.message_zh}", f"  {self.message_en}"]
         out = [
-            f"✓ 文件与已发布版本一致 / the file is exactly what was published",
+            "✓ 文件与已发布版本一致 / the file is exactly what was published",
             f"  条目 item: {self.item}  版本 version: {self.version}  SHA-256: {self.sha256}",
             f"  发布时间 published: {self.published_at}",
         ]
