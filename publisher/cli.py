@@ -209,8 +209,8 @@ def withdraw(project: Path, item: str, user: str, reason: str) -> None:
     """撤回已发布的条目 / Withdraw a published item."""
     from .workflow import withdraw as withdraw_item
 
-    entry = _workflow_call(withdraw_item, project, item, user, reason)
-    click.echo(f"已撤回 / withdrawn: {item} (log #{entry.seq})")
+    for entry in _workflow_call(withdraw_item, project, item, user, reason):
+        click.echo(f"已撤回 / withdrawn: {entry.item} (log #{entry.seq})")
 
 
 @cli.command()

@@ -641,18 +641,32 @@ def reject(root: Path, item_id: str, user: str, reason: str, *, time: datetime |
                           details={"digest": man.digest, "reason": reason}, signer=log_signer(root))
 
 
-def withdraw(root: Path, item_id: str, user: str, reason: str, *, time: datetime | None = None) -> Entry:
-    """Withdraw a published item: its pages give way to a notice with the reason."""
+def withdraw(root: Path, item_id: str, user: str, reason: str, *, time: datetime | None = None) -> list[Entry]:
+    """Withdraw a published item: its pages give way to a notice with the reason.
+
+    Every derived dataset computed from it is withdrawn in the same transaction (its numbers
+    rest on the withdrawn data), with a reason naming the input. Returns the entries, the item's
+    first."""
     ctx = _load(root, [item_id])
     approver = ctx.rules.approvers.get(user)
     if approver is None or "press-office" not in approver.roles:
         raise WorkflowError("只有新闻办公室可以撤回已发布的内容", "only the press office can withdraw a published item")
     if not reason.strip():
         raise WorkflowError("请用 --reason 说明撤回原因", "give the reason for withdrawing with --reason")
+    time = time or datetime.now(ZoneInfo(ctx.rules.site.timezone))
+    dependants = sorted(ds.id for ds in ctx.content.datasets.values()
+                        if ds.derived is not None and item_id in ds.derived.inputs)
     with open_log(root) as log:
-        h = _history(ctx.rules, ctx.items[item_id], log.entries(item_id))
-        if not h.versions or h.versions[-1].withdrawn is not None:
-            raise WorkflowError(f"'{item_id}' 没有可撤回的已发布版本", f"'{item_id}' has no published version to withdraw")
-        return log.append("withdrawal", user, item_id, version=h.versions[-1].number, time=time,
-                          details={"digest": h.versions[-1].digest, "reason": reason},
-                          signer=log_signer(root))
+        entries = log.entries()
+        actions = []
+        for target in [item_id, *dependants]:
+            h = _history(ctx.rules, ctx.content.item(target), [e for e in entries if e.item == target])
+            if not h.versions or h.versions[-1].withdrawn is not None:
+                if target == item_id:
+                    raise WorkflowError(f"'{item_id}' 没有可撤回的已发布版本",
+                                        f"'{item_id}' has no published version to withdraw")
+                continue  # a derived dataset not approved, or withdrawn already
+            why = reason if target == item_id else f"所依据的数据集 {item_id} 已撤回 / its input {item_id} was withdrawn: {reason}"
+            actions.append({"event": "withdrawal", "actor": user, "item": target, "version": h.versions[-1].number,
+                            "time": time, "details": {"digest": h.versions[-1].digest, "reason": why}})
+        return log.append_many(actions, signer=log_signer(root))

@@ -176,6 +176,24 @@ def test_a_corrected_input_gives_a_new_version_and_keeps_the_old(derived_portal:
     assert "输入数据更新后重新计算" in page
 
 
+def test_withdrawing_an_input_withdraws_what_was_derived_from_it(derived_portal: Path) -> None:
+    from publisher.workflow import withdraw
+
+    saved = (derived_portal / "output" / "data" / DAILY / "1" / "city.csv").read_bytes()
+    entries_made = withdraw(derived_portal, "air-mini", "li-hua", "发现仪器故障 / instrument fault found")
+    assert [(e.item, e.event) for e in entries_made] == [("air-mini", "withdrawal"), (DAILY, "withdrawal")]
+    assert "its input air-mini was withdrawn: 发现仪器故障" in entries_made[1].details["reason"]
+    build_site(derived_portal, now=NOW)
+    out = derived_portal / "output"
+    notice = (out / "datasets" / DAILY / "index.html").read_text(encoding="utf-8")
+    assert "所依据的数据集 air-mini 已撤回" in notice
+    assert not (out / "data" / DAILY).exists()
+    keep = derived_portal / "city.csv"
+    keep.write_bytes(saved)  # a journalist's earlier download
+    verdict = verify_file(keep, out)
+    assert verdict.ok and verdict.withdrawn and "air-mini" in verdict.withdrawn["reason"]
+
+
 def test_nothing_is_derived_from_an_input_that_is_not_published(portal: Path) -> None:
     define(portal)
     approve_items(portal, (DAILY,))  # the definition, but not its input
