@@ -7,6 +7,7 @@ chromium and the CJK fonts where it can). Screenshots at 360 px and 1280 px go t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import shutil
@@ -42,16 +43,25 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def site_url(built_fixture: Path) -> Iterator[str]:
-    """The built fixture portal served on 127.0.0.1 at a free port."""
-    handler = functools.partial(_QuietHandler, directory=str(built_fixture))
+@contextlib.contextmanager
+def _serve(folder: Path) -> Iterator[str]:
+    """``folder`` served on 127.0.0.1 at a free port; yields its address."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_url(built_fixture: Path) -> Iterator[str]:
+    """The built fixture portal served on 127.0.0.1 at a free port."""
+    with _serve(built_fixture) as url:
+        yield url
 
 
 @pytest.fixture
@@ -139,15 +149,17 @@ def test_download_links_resolve_to_files(page, site_url: str) -> None:
 @pytest.mark.parametrize("name", ["home", "dataset", "bulletin", "catalogue", "calendar", "en-dataset"])
 def test_no_serious_accessibility_violations(page, site_url: str, name: str) -> None:
     _open(page, site_url + PAGES[name])
+    assert _serious_violations(page) == []
+
+
+def _serious_violations(page) -> list[str]:
+    """axe-core's serious and critical WCAG 2.1 A/AA violations on the open page."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
     )
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"] if v["impact"] in ("serious", "critical")
-    ]
-    assert serious == []
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def test_screenshots_for_review(browser, site_url: str) -> None:
@@ -161,3 +173,21 @@ def test_screenshots_for_review(browser, site_url: str) -> None:
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"{name} scrolls sideways at {width}px"
         context.close()
+
+
+def test_a_derived_dataset_page_is_accessible_in_both_languages(page, portal: Path) -> None:
+    """The fixture portal with a daily-AQI dataset derived from air-mini, built and opened."""
+    from conftest import approve_items
+    from publisher.site import build_site
+    from test_derived import DAILY, NOW, define
+
+    define(portal)
+    approve_items(portal, ("air-mini", DAILY))
+    build_site(portal, now=NOW)
+    with _serve(portal / "output") as site:
+        for path in (f"datasets/{DAILY}/index.html", f"en/datasets/{DAILY}/index.html"):
+            problems = _watch(page)
+            _open(page, site + path)
+            assert page.locator(".derived-sources a").count() == 1
+            assert _serious_violations(page) == [], path
+            assert problems["console"] == [] and problems["failed"] == [], path
