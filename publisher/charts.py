@@ -21,6 +21,8 @@ Chart kinds (see docs/content-model.md, "Charts"):
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import math
 from dataclasses import dataclass, field
@@ -76,11 +78,49 @@ class RenderedChart:
         return self.table_total > len(self.table_rows)
 
 
+_FRAMES: dict[tuple, pd.DataFrame] = {}  # by file digest, schema and zone: one parse per build
+
+
 def read_resource(resource: Resource, tz: str = "Asia/Shanghai") -> pd.DataFrame:
-    """Read a released CSV with its schema's types (times in the city's zone)."""
+    """Read a released CSV with its schema's types (times in the city's zone).
+
+    Charts, indicators, warnings, figures and derived datasets all read the same files in one
+    build: each file is parsed once, cached by the SHA-256 of its bytes (so a changed file is
+    read again), and every caller gets its own copy."""
+    data = Path(resource.path).read_bytes()
+    key = (hashlib.sha256(data).hexdigest(), tz, tuple(resource.missing_values),
+           tuple((f.name, f.type) for f in resource.fields))
+    if key not in _FRAMES:
+        if len(_FRAMES) > 16:
+            _FRAMES.clear()
+        _FRAMES[key] = _parse_resource(resource, io.BytesIO(data), tz)
+    return _FRAMES[key].copy()
+
+
+AIR_POLLUTANTS = ("so2", "no2", "co", "o3", "pm10", "pm25")
+
+
+def read_air_hourly(dataset: Dataset, tz: str = "Asia/Shanghai") -> pd.DataFrame | None:
+    """The dataset's hourly air data as ``station_id, time, <pollutants>`` (columns named by
+    their ``parameter``), from every file that has them; None when it has none."""
+    frames = []
+    for r in dataset.resources:
+        by_parameter = {f.parameter or f.name: f.name for f in r.fields}
+        present = [p for p in AIR_POLLUTANTS if p in by_parameter]
+        if not {"station_id", "time"} <= {f.name for f in r.fields} or not present or not Path(r.path).is_file():
+            continue
+        frame = read_resource(r, tz)
+        hourly = pd.DataFrame({"station_id": frame["station_id"].astype(str), "time": frame["time"]})
+        for p in present:
+            hourly[p] = frame[by_parameter[p]]
+        frames.append(hourly)
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _parse_resource(resource: Resource, source: io.BytesIO, tz: str) -> pd.DataFrame:
     dtypes = {f.name: "string" for f in resource.fields if f.type in ("string", "date", "datetime")}
     frame = pd.read_csv(
-        resource.path, dtype=dtypes, keep_default_na=False, na_values=resource.missing_values or [""],
+        source, dtype=dtypes, keep_default_na=False, na_values=resource.missing_values or [""],
         encoding="utf-8-sig",
     )
     for f in resource.fields:

@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .charts import read_resource
+from .charts import read_air_hourly, read_resource
 from .content import DERIVED_METHODS, Content, Dataset
-from .figures import MEASURES, FigureError, air_hourly, round_value, urban_stations
+from .figures import MEASURES, round_value, urban_stations
 from .release import Release
 from .report import Finding, error, warning
 from .standards import (DAILY_REPORT_COLUMNS, REALTIME_REPORT_COLUMNS, area_daily_report, daily_concentrations,
@@ -204,12 +204,8 @@ def _air_inputs(inputs: list[Dataset], tz: str) -> _AirInputs:
     if key not in _AIR_INPUTS:
         if len(_AIR_INPUTS) > 4:
             _AIR_INPUTS.clear()
-        frames = []
-        for ds in inputs:
-            try:
-                frames.append(air_hourly(ds, tz))
-            except FigureError:
-                continue  # an air dataset without hourly concentrations (e.g. a maintenance log)
+        # an air dataset without hourly concentrations (e.g. a maintenance log) adds nothing
+        frames = [f for f in (read_air_hourly(ds, tz) for ds in inputs) if f is not None]
         hourly = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["station_id", "time"])
         _AIR_INPUTS[key] = _AirInputs(*_computable(hourly))
     return _AIR_INPUTS[key]

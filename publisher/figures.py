@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .charts import read_resource
+from .charts import read_air_hourly, read_resource
 from .standards import city_daily_report, daily_aqi_report, section_class
 from .standards.versions import StandardNotAvailable
 from .standards.water import CLASS_ORDER
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
 FIGURE_MARKER = re.compile(r"\{\{\s*figure:\s*([A-Za-z0-9_-]+)\s*\}\}")
 PERIOD_PATTERN = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
-POLLUTANTS = ("so2", "no2", "co", "o3", "pm10", "pm25")
 
 
 @dataclass(frozen=True)
@@ -164,39 +163,13 @@ def format_value(value: Decimal) -> str:
     return f"{value:f}"
 
 
-# -- reading datasets (cached by the bytes of the file) ---------------------------------------------
-
-_FRAMES: dict[tuple[str, str], pd.DataFrame] = {}
-
-
-def _read(resource: Any, tz: str) -> pd.DataFrame:
-    digest = hashlib.sha256(Path(resource.path).read_bytes()).hexdigest()
-    key = (digest, tz)
-    if key not in _FRAMES:
-        if len(_FRAMES) > 8:
-            _FRAMES.clear()
-        _FRAMES[key] = read_resource(resource, tz)
-    return _FRAMES[key]
-
-
 def air_hourly(ds: Dataset, tz: str) -> pd.DataFrame:
-    """The dataset's hourly air data as ``station_id, time, <pollutants>`` (every air file)."""
-    frames = []
-    for r in ds.resources:
-        by_parameter = {f.parameter or f.name: f.name for f in r.fields}
-        columns = {f.name for f in r.fields}
-        present = [p for p in POLLUTANTS if p in by_parameter]
-        if not {"station_id", "time"} <= columns or not present or not Path(r.path).is_file():
-            continue
-        frame = _read(r, tz)
-        hourly = pd.DataFrame({"station_id": frame["station_id"].astype(str), "time": frame["time"]})
-        for p in present:
-            hourly[p] = frame[by_parameter[p]]
-        frames.append(hourly)
-    if not frames:
+    """The dataset's hourly air data (``charts.read_air_hourly``); a figure needs some."""
+    hourly = read_air_hourly(ds, tz)
+    if hourly is None:
         raise FigureError(f"数据集 {ds.id} 没有小时空气质量数据（station_id、time 和污染物列）",
                           f"dataset {ds.id} has no hourly air data (station_id, time and pollutant columns)")
-    return pd.concat(frames, ignore_index=True)
+    return hourly
 
 
 def urban_stations(registry: dict) -> list[str]:
@@ -301,7 +274,7 @@ def _water_figure(ds: Dataset, measure: str, period: Period, registry: dict, tz:
         time_field = next((f.name for f in r.fields if f.type in ("date", "datetime")), None)
         if time_field is None:
             continue
-        frame = _read(r, tz)
+        frame = read_resource(r, tz)
         days = frame[time_field]
         days = days.dt.tz_localize(None) if getattr(days.dt, "tz", None) is not None else days
         frame = frame[(days >= pd.Timestamp(period.start)) & (days < pd.Timestamp(period.end + timedelta(days=1)))]

@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, Iterable
 
 import pandas as pd
 
-from .charts import read_resource
+from .charts import read_air_hourly
 
 if TYPE_CHECKING:
     from .content import Dataset
 
-POLLUTANTS = ("so2", "no2", "co", "o3", "pm10", "pm25")
 PRIMARY_NAMES = {"PM2.5": "PM₂.₅", "PM10": "PM₁₀", "SO2": "SO₂", "NO2": "NO₂", "CO": "CO",
                  "O3_1h": "O₃", "O3_8h": "O₃"}
 
@@ -40,16 +39,6 @@ class StationAqi:
     advice: dict[str, str]
 
 
-def _air_resources(datasets: Iterable[Dataset]):
-    for ds in datasets:
-        if ds.category != "air_quality":
-            continue
-        for r in ds.resources:
-            names = {f.parameter or f.name: f.name for f in r.fields}
-            if {"station_id", "time"} <= {f.name for f in r.fields} and "pm25" in names:
-                yield ds, r, names
-
-
 def _text_colour(hex_colour: str) -> str:
     """Black or white text, whichever has the higher WCAG contrast on ``hex_colour``."""
     rgb = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
@@ -67,14 +56,12 @@ def latest_station_aqi(datasets: Iterable[Dataset], tz: str = "Asia/Shanghai") -
     from .standards import aqi_level, daily_aqi_report
 
     latest: dict[str, StationAqi] = {}
-    for ds, resource, names in _air_resources(sorted(datasets, key=lambda d: d.id)):
-        if not resource.path.is_file():
+    for ds in sorted(datasets, key=lambda d: d.id):
+        if ds.category != "air_quality" or ds.derived is not None:
             continue
-        frame = read_resource(resource, tz)
-        hourly = pd.DataFrame({"station_id": frame["station_id"].astype(str), "time": frame["time"]})
-        for p in POLLUTANTS:
-            if p in names:
-                hourly[p] = frame[names[p]]
+        hourly = read_air_hourly(ds, tz)
+        if hourly is None or "pm25" not in hourly:
+            continue
         report = daily_aqi_report(hourly).dropna(subset=["aqi"])
         if report.empty:
             continue

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal
 import numpy as np
 import pandas as pd
 
-from .charts import read_resource
+from .charts import read_air_hourly, read_resource
 from .standards import daily_means, monthly_means, o3_daily_stats, section_class
 from .standards.versions import StandardNotAvailable, all_standards, standard_for
 from .standards.water import CLASS_ORDER
@@ -142,39 +142,25 @@ def derive_warnings(datasets: Iterable[Dataset], registry: dict, rules_raw: dict
 # -- air ------------------------------------------------------------------------------------------
 
 
-def _air_frames(ds: Dataset, tz: str) -> Iterable[pd.DataFrame]:
-    for r in ds.resources:
-        by_parameter = {f.parameter or f.name: f.name for f in r.fields}
-        columns = {f.name for f in r.fields}
-        pollutants = [p for p in ("so2", "no2", "co", "o3", "pm10", "pm25") if p in by_parameter]
-        if not {"station_id", "time"} <= columns or not pollutants or not r.path.is_file():
-            continue
-        frame = read_resource(r, tz)
-        hourly = pd.DataFrame({"station_id": frame["station_id"].astype(str), "time": frame["time"]})
-        for p in pollutants:
-            hourly[p] = frame[by_parameter[p]]
-        yield hourly
-
-
 def _air_warnings(ds: Dataset, names: dict[str, dict], settings: dict, tz: str) -> list[Warning]:
-    found: list[Warning] = []
-    for hourly in _air_frames(ds, tz):
-        daily = daily_means(hourly)
-        if "o3" in hourly:
-            o3 = o3_daily_stats(hourly[["station_id", "time", "o3"]])[["station_id", "date", "o3_8h_max"]]
-            daily = daily.merge(o3, on=["station_id", "date"], how="left")
-        daily = daily.drop(columns=["o3"], errors="ignore")
-        if daily.empty:
-            continue
-        newest = max(daily["date"])
-        long = daily.melt(id_vars=["station_id", "date"], var_name="column", value_name="value").dropna(subset=["value"])
-        limits, units, standard_ids = _air_limits(long, settings["air_class"])
-        long = long.assign(limit=limits, unit=units, standard=standard_ids).dropna(subset=["limit"])
-        over = long[long["value"] > long["limit"]]
-        for ep in _episodes(over, ["station_id", "column"]).to_dict("records"):
-            found.append(_air_exceedance(ds, ep, names, settings, newest))
-        found += _air_trends(ds, daily, names, settings)
-    return found
+    hourly = read_air_hourly(ds, tz)
+    if hourly is None:
+        return []
+    daily = daily_means(hourly)
+    if "o3" in hourly:
+        o3 = o3_daily_stats(hourly[["station_id", "time", "o3"]])[["station_id", "date", "o3_8h_max"]]
+        daily = daily.merge(o3, on=["station_id", "date"], how="left")
+    daily = daily.drop(columns=["o3"], errors="ignore")
+    if daily.empty:
+        return []
+    newest = max(daily["date"])
+    long = daily.melt(id_vars=["station_id", "date"], var_name="column", value_name="value").dropna(subset=["value"])
+    limits, units, standard_ids = _air_limits(long, settings["air_class"])
+    long = long.assign(limit=limits, unit=units, standard=standard_ids).dropna(subset=["limit"])
+    over = long[long["value"] > long["limit"]]
+    found = [_air_exceedance(ds, ep, names, settings, newest)
+             for ep in _episodes(over, ["station_id", "column"]).to_dict("records")]
+    return found + _air_trends(ds, daily, names, settings)
 
 
 def _air_limits(long: pd.DataFrame, air_class: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
