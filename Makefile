@@ -12,9 +12,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The demo city is built as of its own date (tools/demo_history.py DEMO_NOW), so every state shows
+# whatever today's date is; see content/README.md.
 portal: $(STAMP)
 	$(PY) tools/demo_history.py
-	$(VENV)/bin/publisher build
+	PUBLISHER_NOW="$$($(PY) tools/demo_history.py --print-now)" $(VENV)/bin/publisher build
 	@echo ""
 	@echo "示范市门户已生成于 output/ · The demo portal is in output/."
 	@echo "查看 / To view:  $(PY) -m http.server --directory output 8000   then open http://127.0.0.1:8000/"

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from publisher import keys, merkle
+from publisher import clock, keys, merkle
 from publisher.checkpoint import (
     BadSignatureError,
     Checkpoint,
@@ -154,7 +154,7 @@ def _check_text(name: str, value: Any) -> str:
 def _entry_time(value: datetime | str | None) -> str:
     """ISO 8601 with a UTC offset; now in Asia/Shanghai when not given."""
     if value is None:
-        return datetime.now(TIMEZONE).replace(microsecond=0).isoformat()
+        return clock.now(TIMEZONE).replace(microsecond=0).isoformat()
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)

@@ -48,6 +48,13 @@ def cli(ctx: click.Context, project: Path) -> None:
     Departments submit datasets and bulletins into content/; `check` tests them against
     release_rules.yaml; `build` renders the public portal into output/.
     """
+    from .clock import ClockError, ENV_VAR, parse_instant
+
+    if os.environ.get(ENV_VAR):  # checked once here, so no command fails on it half-way
+        try:
+            parse_instant(os.environ[ENV_VAR])
+        except ClockError as exc:
+            raise ProjectError(str(exc)) from None
     ctx.obj = project.resolve()
 
 

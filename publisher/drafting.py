@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from . import clock
 from .config import load_rules
 from .content import Content, Dataset, load_content
 from .figures import FigureError, Period, compute_figure, format_value, parse_period, urban_stations
@@ -239,7 +239,7 @@ def draft_bulletin(root: Path, kind: str, period_text: str, out: Path | None = N
     ds = _pick_dataset(content, KINDS[kind], period)
     make = _air_monthly if kind == "air-monthly" else _water_quarterly
     title, extra, body = make(content, ds, period, tz, rules.raw)
-    now = now or datetime.now(ZoneInfo(tz))
+    now = now or clock.now(tz)
     meta: dict[str, Any] = {
         "title": title,
         "date": now.replace(microsecond=0).isoformat(),

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
+from . import clock
 from .check import check_content, run_rules
 from .charts import RenderedChart, build_chart, dataset_frames, plotly_js, registry_names
 from .feeds import ReleaseEntry, release_entries, write_feeds, write_sitemap
@@ -213,10 +214,24 @@ def build_site(root: Path, output: Path | None = None, now: datetime | None = No
     current = load_content(root)
     approved = approved_versions(root, rules, current)
     tz = ZoneInfo(rules.site.timezone)
-    now = now or datetime.now(tz)
+    now = now or clock.now(tz)
+    _refuse_time_before_log(root, now)
     output.parent.mkdir(parents=True, exist_ok=True)
     with _build_lock(output.parent):
         return _build(root, output, rules, current, approved, now, tz, stage)
+
+
+def _refuse_time_before_log(root: Path, now: datetime) -> None:
+    """A build decides at ``now`` from the whole log, so ``now`` may not precede any entry: an
+    approval logged after ``now`` would otherwise be published before it was given (a clock set
+    back, or a build replayed at an earlier ``now``)."""
+    with open_log(root) as log:
+        newest = max((datetime.fromisoformat(e.time) for e in log.entries()), default=None)
+    if newest is not None and newest > now:
+        raise BuildError(
+            f"生成时间 {now.isoformat()} 早于审计日志中最新条目的时间 {newest.isoformat()}，未生成：请检查系统时钟"
+            f"（或 {clock.ENV_VAR}）/ the build time {now.isoformat()} is before the newest audit log entry "
+            f"({newest.isoformat()}); nothing was built: check the system clock (or {clock.ENV_VAR})")
 
 
 def build_preview(root: Path, item_id: str, output: Path, now: datetime | None = None) -> BuildResult:
@@ -240,7 +255,7 @@ def build_preview(root: Path, item_id: str, output: Path, now: datetime | None =
         cited = set(item.derived.inputs)
     approved = {k: v for k, v in approved_versions(root, rules, current).items() if k in cited and k != item_id}
     tz = ZoneInfo(rules.site.timezone)
-    now = now or datetime.now(tz)
+    now = now or clock.now(tz)
     if item.release_at is not None and item.release_at > now:
         now = item.release_at  # show it as it will be on its release day
     output.parent.mkdir(parents=True, exist_ok=True)

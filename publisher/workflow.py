@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from . import keys
+from . import clock, keys
 from .audit import AuditLog, Entry
 from .check import check_content
 from .config import Rules, load_rules
@@ -416,7 +415,7 @@ def item_states(root: Path, now: datetime | None = None,
         if missing:
             raise WorkflowError(f"找不到条目 {', '.join(missing)}", f"no item named {', '.join(missing)}")
     report = check_content(rules, content, items)
-    now = now or datetime.now(ZoneInfo(rules.site.timezone))
+    now = now or clock.now(rules.site.timezone)
     with open_log(root) as log:
         entries = log.entries()
     wanted = content.items() if items is None else [content.item(i) for i in items]
@@ -653,7 +652,7 @@ def withdraw(root: Path, item_id: str, user: str, reason: str, *, time: datetime
         raise WorkflowError("只有新闻办公室可以撤回已发布的内容", "only the press office can withdraw a published item")
     if not reason.strip():
         raise WorkflowError("请用 --reason 说明撤回原因", "give the reason for withdrawing with --reason")
-    time = time or datetime.now(ZoneInfo(ctx.rules.site.timezone))
+    time = time or clock.now(ctx.rules.site.timezone)
     dependants = sorted(ds.id for ds in ctx.content.datasets.values()
                         if ds.derived is not None and item_id in ds.derived.inputs)
     with open_log(root) as log:

@@ -1,15 +1,48 @@
-"""Shared fixtures: a small fixture portal, copied so tests may change it freely."""
+"""Shared fixtures: a small fixture portal, copied so tests may change it freely, and the pinned
+clock every test runs under."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from publisher import clock as product_clock
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_PORTAL = Path(__file__).resolve().parent / "fixtures" / "portal"
+
+# Every test runs at this instant unless it moves the clock itself (the ``clock`` fixture) or says
+# in its name that it is about the real clock. Set for the whole process, before any fixture, so
+# session fixtures and the subprocesses that run the CLI see it too: no test passes only while
+# the calendar says so (CI also runs the suite under a clock shifted by years).
+PINNED_NOW = "2026-06-01T09:00:00+08:00"
+os.environ[product_clock.ENV_VAR] = PINNED_NOW
+
+
+class Clock:
+    """The pinned clock of one test: ``clock.set(...)`` moves it for the product and its CLI."""
+
+    def __init__(self, patch: pytest.MonkeyPatch) -> None:
+        self._patch = patch
+
+    def now(self) -> datetime:
+        return product_clock.parse_instant(os.environ[product_clock.ENV_VAR])
+
+    def set(self, when: datetime | str) -> datetime:
+        text = when if isinstance(when, str) else when.isoformat()
+        self._patch.setenv(product_clock.ENV_VAR, text)
+        return self.now()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The product's clock for this test, pinned at ``PINNED_NOW`` until the test moves it."""
+    return Clock(monkeypatch)
 
 
 FIXTURE_ITEMS = ("air-mini", "air-2025-01", "embargoed-note")

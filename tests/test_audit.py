@@ -101,13 +101,19 @@ def test_schema_is_wal_full_and_versioned(db: Path) -> None:
         AuditLog(db, origin="another/log")
 
 
-def test_time_defaults_to_now_in_shanghai(tmp_path: Path) -> None:
+def test_time_defaults_to_the_pinned_clock_in_shanghai(tmp_path: Path, clock) -> None:
+    clock.set("2031-02-03T04:05:06.789+00:00")
+    with AuditLog(tmp_path / "a.sqlite") as log:
+        entry = log.append("check", "alice", "air", signer=SIGNER)
+    assert entry.time == "2031-02-03T12:05:06+08:00"
+
+
+def test_time_defaults_to_the_real_clock_when_nothing_pins_it(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("PUBLISHER_NOW")  # about the real clock: passes on any date
     with AuditLog(tmp_path / "a.sqlite") as log:
         entry = log.append("check", "alice", "air", signer=SIGNER)
     assert entry.time.endswith("+08:00")
-    assert abs(datetime.fromisoformat(entry.time) - datetime.now(timezone.utc)) < timedelta(
-        minutes=1
-    )
+    assert abs(datetime.fromisoformat(entry.time) - datetime.now(timezone.utc)) < timedelta(minutes=1)
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,9 @@ import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from publisher.audit import verify_log
-from publisher.workflow import LOG_FILE, item_states, trusted_log_keys, var_dir
+from publisher.workflow import LOG_FILE, item_states, open_log, trusted_log_keys, var_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -22,7 +21,7 @@ def test_demo_history_publishes_schedules_awaits_rejects_and_corrects(tmp_path: 
     shutil.copytree(ROOT / "content", project / "content")
     shutil.copyfile(ROOT / "release_rules.yaml", project / "release_rules.yaml")
     demo_history.replay(project)
-    states = {s.item: s for s in item_states(project, now=datetime(2026, 11, 28, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai")))[0]}
+    states = {s.item: s for s in item_states(project, now=demo_history.DEMO_NOW)[0]}
     assert states["noise-2025"].state == "scheduled"
     assert states["emissions-2025"].state == "awaiting"
     assert states["emissions-2025"].roles_done == ["reviewer:sthjj"]
@@ -35,3 +34,12 @@ def test_demo_history_publishes_schedules_awaits_rejects_and_corrects(tmp_path: 
                     "air-station-maintenance-log-2025"):
         assert states[failing].state == "failing"
     assert verify_log(var_dir(project) / LOG_FILE, trusted_log_keys(project)).ok
+    with open_log(project) as log:  # the whole history happened before the demo's date
+        assert max(datetime.fromisoformat(e.time) for e in log.entries()) <= demo_history.DEMO_NOW
+
+
+def test_the_portal_target_builds_the_demo_as_of_its_own_date() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert 'PUBLISHER_NOW="$$($(PY) tools/demo_history.py --print-now)" $(VENV)/bin/publisher build' in makefile
+    readme = (ROOT / "content" / "README.md").read_text(encoding="utf-8")
+    assert demo_history.DEMO_NOW.strftime("%Y-%m-%d %H:%M") in readme

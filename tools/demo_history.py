@@ -8,6 +8,7 @@ the same portal every time.
     .venv/bin/python tools/demo_history.py            # replay into var/ unless a log exists
     .venv/bin/python tools/demo_history.py --force    # start var/ afresh
     .venv/bin/python tools/demo_history.py --print-keys
+    .venv/bin/python tools/demo_history.py --print-now    # the demo city's date (DEMO_NOW)
 """
 
 from __future__ import annotations
@@ -24,11 +25,15 @@ from cryptography.hazmat.primitives import serialization
 from publisher import keys
 from publisher.keys import demo_key
 from publisher.site import build_site
-from publisher.workflow import (LOG_FILE, LOG_KEY_FILE, LOG_KEY_NAME, approve, reject, submit, var_dir)
+from publisher.workflow import (LOG_FILE, LOG_KEY_FILE, LOG_KEY_NAME, approve, open_log, reject, submit,
+                               var_dir)
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 1, 5, 9, 0, tzinfo=TZ)
+# The demo city's "today": `make portal` builds it as of this instant (PUBLISHER_NOW), so it shows
+# every state whatever the real date: noise-2025 stays scheduled (embargoed until 2026-12-15).
+DEMO_NOW = datetime(2026, 11, 28, 12, 0, tzinfo=TZ)
 
 APPROVERS = ("zhang-min", "li-hua", "zhao-lei", "sun-qiang", "zhou-yun", "wu-fang", "zheng-hao",
              "wang-jing", "chen-gang", "liu-yang")
@@ -128,15 +133,26 @@ def main() -> None:
     parser.add_argument("--project", type=Path, default=ROOT)
     parser.add_argument("--force", action="store_true", help="discard var/ and replay from scratch")
     parser.add_argument("--print-keys", action="store_true", help="print the demo public keys and exit")
+    parser.add_argument("--print-now", action="store_true", help="print the demo city's date (DEMO_NOW) and exit")
     args = parser.parse_args()
+    if args.print_now:
+        print(DEMO_NOW.isoformat())
+        return
     if args.print_keys:
         for user in APPROVERS:
             print(f"{user}: {keys.public_key_text(demo_key(user))}")
         return
     root = args.project.resolve()
     if (var_dir(root) / LOG_FILE).exists() and not args.force:
-        print("演示审批历史已存在 / the demo approval history exists already (var/); --force replays it")
-        return
+        with open_log(root) as log:
+            newest = max((datetime.fromisoformat(e.time) for e in log.entries()), default=None)
+        if newest is None or newest <= DEMO_NOW:
+            print("演示审批历史已存在 / the demo approval history exists already (var/); --force replays it")
+            return
+        # a build at the real date published something after the demo's date (noise-2025 once its
+        # embargo ended): a build as of DEMO_NOW would be refused, so the history starts afresh
+        print(f"审批历史中有晚于演示日期 {DEMO_NOW.isoformat()} 的条目，重新重放 / the history has entries after "
+              f"the demo date {DEMO_NOW.isoformat()}; replaying it")
     shutil.rmtree(var_dir(root), ignore_errors=True)
     replay(root)
     print("已重放演示审批历史（演示密钥，仅供演示）/ replayed the demo approval history (demo keys, demo only)")
