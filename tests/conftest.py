@@ -39,6 +39,14 @@ class Clock:
         return self.now()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that drive the real browser are marked ``browser`` (``-m "not browser"`` leaves them out,
+    as ``make test-shifted`` does: Chromium is not run under a faked clock)."""
+    for item in items:
+        if {"browser", "page"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """The product's clock for this test, pinned at ``PINNED_NOW`` until the test moves it."""
