@@ -71,6 +71,7 @@ def test_every_bad_key_is_named_and_the_run_aborts_once(tmp_path):
 @pytest.mark.parametrize("name,expected", [
     ("alias-bomb.yaml", [("yaml-invalid", 5)]),
     ("python-tag.yaml", [("yaml-invalid", 4)]),
+    ("deep-nesting.yaml", [("yaml-invalid", 3)]),
     ("duplicate-key.yaml", [("yaml-duplicate-key", 5)]),
     ("ambiguous-values.yaml", [("yaml-ambiguous-value", 4), ("yaml-ambiguous-value", 6),
                                ("yaml-ambiguous-value", 8)]),
