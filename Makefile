@@ -27,13 +27,15 @@ test: $(STAMP)
 
 # The suite without the browser tests, with the system clock moved forward (libfaketime): a test
 # that passes only while the calendar says so fails here the day it is written. CI runs it.
+# The monotonic clock is shifted too: with FAKETIME_DONT_FAKE_MONOTONIC=1, libfaketime 0.9.10 makes
+# Python's time.sleep fail with EINVAL (clock_nanosleep), which is not a fault of the code under test.
 SHIFTS ?= +400d +3650d
 test-shifted: $(STAMP)
 	@bash tools/test-setup.sh
 	@command -v faketime >/dev/null || { echo "test-shifted needs faketime (apt-get install faketime)"; exit 2; }
 	@for shift in $(SHIFTS); do \
 	  echo "== the suite with the clock moved $$shift (browser tests left out) =="; \
-	  FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$$shift" $(PY) -m pytest -q -m "not browser" -p no:cacheprovider; \
+	  faketime -f "$$shift" $(PY) -m pytest -q -m "not browser" -p no:cacheprovider; \
 	  rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; rc=0; fi; \
 	  [ $$rc -eq 0 ] || exit $$rc; \
 	done
