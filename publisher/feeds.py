@@ -11,12 +11,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape as _escape, quoteattr
 from zoneinfo import ZoneInfo
+
+from .yamlio import CONTROL_CHARACTERS
 
 if TYPE_CHECKING:
     from .content import Item
     from .site import SiteModel
+
+
+def escape(text: str) -> str:
+    """XML text: escaped, and without the characters XML 1.0 forbids (the loaders refuse them in
+    content; this keeps a feed well-formed whatever reaches it)."""
+    return _escape(CONTROL_CHARACTERS.sub("", text))
+
 
 FEED_PATHS = {"datasets": "feeds/datasets.atom.xml", "corrections": "feeds/corrections.atom.xml",
               "warnings": "feeds/warnings.atom.xml"}

@@ -75,8 +75,21 @@ class _StrictLoader(_BASE):  # type: ignore[misc, valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
+# Characters that XML 1.0 forbids or that no text means: C0 controls but tab and line breaks, DEL, C1
+# controls, noncharacters. YAML's escapes ("\x1b", "\0", "\x85", "\uFFFE") produce them from
+# plain ASCII; one in a title made every Atom feed of the portal malformed.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
+
+
 def _construct_plain(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
     value = node.value
+    bad = CONTROL_CHARACTERS.search(value)
+    if bad:
+        code = f"U+{ord(bad.group()):04X}"
+        loader.problems.append(("yaml-control-character", node.start_mark.line + 1,
+                                f"文本中含有控制字符 {code}（多由转义写法如 \\x1b 产生），请删除",
+                                f"the text holds the control character {code} (often from an escape such as "
+                                "\\x1b); remove it"))
     if node.style:  # quoted or block scalar: always a string (plain is None, or "" from libyaml)
         return value
     if value in _NULL:
