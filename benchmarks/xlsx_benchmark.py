@@ -1,4 +1,4 @@
-"""How fast is ``publisher.xlsx`` against openpyxl's write-only mode, on one big sheet?
+"""How fast and how safe is ``publisher.xlsx`` against the libraries that could replace it?
 
 Generates, in memory, a table like the demo city's hourly air data: 52,000 rows x 19 columns
 (station id and time as text, 16 measurements as floats and ints with a few missing values, a
@@ -8,10 +8,15 @@ run, with
 * openpyxl write-only, as ``opendata._xlsx_bytes`` did before ``publisher/xlsx.py`` (bold
   header row, label row, frozen panes, forced text cells, fixed zip entry times);
 * ``publisher.xlsx`` (the same sheet, the same fixed times);
+* XlsxWriter in ``constant_memory`` mode (strings never turned into formulas, numbers or URLs);
+* rustpy-xlsxwriter (Rust's rust_xlsxwriter behind a records API), when installed;
 
-and prints the median time of each, the cells per second, the ratio, and the file sizes.
-Goal: ``publisher.xlsx`` at least 5x faster. Run: ``.venv/bin/python benchmarks/xlsx_benchmark.py
-[--rows N] [--repeat N]``.
+and prints the median time of each, the cells per second, the ratio, the file sizes, and two
+properties a publisher needs of every writer: the same input gives the same bytes (published files
+are archived and compared by hash), and a text cell such as ``=HYPERLINK(...)`` stays text (no
+``<f>`` formula element in the sheet). Run: ``.venv/bin/python benchmarks/xlsx_benchmark.py
+[--rows N] [--repeat N]`` (``pip install -e '.[bench]'`` for the comparison; a writer that is
+not installed is left out and said so).
 """
 
 from __future__ import annotations
@@ -100,6 +105,65 @@ def write_with_publisher(header: Row, labels: Row, rows: list[Row]) -> bytes:
     return book.to_bytes(ZIP_TIME)
 
 
+def write_with_xlsxwriter(header: Row, labels: Row, rows: list[Row]) -> bytes:
+    """The same sheet with XlsxWriter, row by row in constant-memory mode."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False,
+                                        "strings_to_numbers": False, "strings_to_urls": False})
+    book.set_properties({"created": CREATED.replace(tzinfo=None), "author": "benchmark", "title": "benchmark"})
+    bold = book.add_format({"bold": True})
+    sheet = book.add_worksheet("data")
+    sheet.freeze_panes(2, 0)
+    sheet.write_row(0, 0, header, bold)
+    sheet.write_row(1, 0, labels)
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row):
+            if value == "":
+                continue
+            if isinstance(value, str):
+                sheet.write_string(r, c, value)
+            else:
+                sheet.write_number(r, c, value)
+    book.close()
+    return buffer.getvalue()
+
+
+def write_with_rustpy(header: Row, labels: Row, rows: list[Row]) -> bytes:
+    """The same sheet with rustpy-xlsxwriter (records in, a file out)."""
+    import tempfile
+
+    import rustpy_xlsxwriter
+
+    records = [dict(zip(header, labels))] + [{k: (None if v == "" else v) for k, v in zip(header, row)}
+                                              for row in rows]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "out.xlsx"
+        rustpy_xlsxwriter.write_worksheet(records, str(path), sheet_name="data", freeze_row=2, bold_headers=True)
+        return path.read_bytes()
+
+
+WRITERS: dict[str, tuple[Callable[[Row, Row, list[Row]], bytes], str | None]] = {
+    "publisher.xlsx": (write_with_publisher, None),
+    "openpyxl write-only": (write_with_openpyxl, "openpyxl"),
+    "XlsxWriter constant_memory": (write_with_xlsxwriter, "xlsxwriter"),
+    "rustpy-xlsxwriter": (write_with_rustpy, "rustpy_xlsxwriter"),
+}
+HOSTILE = '=HYPERLINK("http://example.invalid","x")'
+
+
+def properties(write: Callable[[Row, Row, list[Row]], bytes]) -> tuple[bool, bool]:
+    """(same bytes on a second run, a formula-looking text cell stays text) on a small sheet."""
+    header, labels, rows = make_table(50)
+    rows[0][-1] = HOSTILE
+    first, second = write(header, labels, rows), write(header, labels, rows)
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        sheet = next(n for n in archive.namelist() if n.startswith("xl/worksheets/"))
+        text_safe = b"<f>" not in archive.read(sheet) and b"<f " not in archive.read(sheet)
+    return first == second, text_safe
+
+
 class _FixedTimeZip(zipfile.ZipFile):
     """The zip opendata gave openpyxl to write into: fixed entry times."""
 
@@ -127,21 +191,27 @@ def timed(write: Callable[[Row, Row, list[Row]], bytes], table: tuple[Row, Row, 
 
 
 def main() -> None:
+    import importlib.util
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=52_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     table = make_table(args.rows)
     cells = (args.rows + 2) * len(COLUMNS)
-    ours_s, ours_bytes = timed(write_with_publisher, table, args.repeat)
-    theirs_s, theirs_bytes = timed(write_with_openpyxl, table, args.repeat)
     print(f"{args.rows:,} rows x {len(COLUMNS)} columns = {cells:,} cells; median of {args.repeat} runs")
     print()
-    print(f"{'':28}{'seconds':>10}{'M cells/s':>11}{'bytes':>12}")
-    print(f"{'publisher.xlsx':28}{ours_s:>10.2f}{cells / ours_s / 1e6:>11.2f}{ours_bytes:>12,}")
-    print(f"{'openpyxl write-only':28}{theirs_s:>10.2f}{cells / theirs_s / 1e6:>11.2f}{theirs_bytes:>12,}")
-    print()
-    print(f"openpyxl / publisher.xlsx = {theirs_s / ours_s:.1f}x   (goal >= 5x)")
+    print(f"{'':28}{'seconds':>10}{'M cells/s':>11}{'bytes':>12}{'vs ours':>9}  same bytes  text stays text")
+    ours = None
+    for name, (write, module) in WRITERS.items():
+        if module is not None and importlib.util.find_spec(module) is None:
+            print(f"{name:28}  (not installed: pip install {module.replace('_', '-')})")
+            continue
+        seconds, size = timed(write, table, args.repeat)
+        ours = ours or seconds
+        same, safe = properties(write)
+        print(f"{name:28}{seconds:>10.2f}{cells / seconds / 1e6:>11.2f}{size:>12,}{seconds / ours:>8.1f}x"
+              f"  {'yes' if same else 'NO':>10}  {'yes' if safe else 'NO':>15}")
 
 
 if __name__ == "__main__":
