@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .report import Finding, error, warning
-from .yamlio import load_yaml, read_yaml, relpath
+from .yamlio import CONTROL_CHARACTERS, load_yaml, read_yaml, relpath
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 CHART_MARKER = re.compile(r"^\[\[chart:\s*([a-z0-9][a-z0-9-]*)/([a-z0-9][a-z0-9-]*)\s*\]\]\s*$", re.M)
@@ -570,6 +570,13 @@ class _Loader:
             self.err("file-encoding", f"文件不是 UTF-8 编码（第 {exc.start} 字节），请另存为 UTF-8",
                      f"file is not UTF-8 (byte {exc.start}); save it as UTF-8", item=item, file=file)
             return None, ""
+        bad = CONTROL_CHARACTERS.search(text)
+        if bad:  # invisible in every editor, yet one stops the feed writer and so every build
+            self.err("text-control-character",
+                     f"文本中含有控制字符 U+{ord(bad.group()):04X}（不可见），请删除",
+                     f"the text holds the invisible control character U+{ord(bad.group()):04X}; remove it",
+                     item=item, file=file, row=text.count("\n", 0, bad.start()) + 1)
+            text = CONTROL_CHARACTERS.sub("", text)
         front, body = split_front_matter(text)
         if front is None:
             self.err(

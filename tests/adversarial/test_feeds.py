@@ -31,6 +31,21 @@ def test_a_control_character_escaped_in_a_title_is_refused_and_cannot_break_the_
     assert escape("a\x1bb\x00c<d>\ufffe") == "abc&lt;d&gt;"
 
 
+def test_an_invisible_control_character_in_a_bulletin_cannot_stop_every_build(portal: Path) -> None:
+    bulletin = portal / "content" / "bulletins" / "air-2025-01.md"
+    text = bulletin.read_text(encoding="utf-8")
+    bulletin.write_text(text.replace("一、总体情况", "注意\x1b[31m红色\x0b一、总体情况", 1), encoding="utf-8")
+    found = [f for f in check_items(portal, ["air-2025-01"]).findings_for("air-2025-01")
+             if f.rule == "text-control-character"]
+    assert found and found[0].severity.value == "error" and "U+001B" in found[0].message_en
+    assert found[0].row == text[:text.index("一、总体情况")].count("\n") + 1
+    # approved anyway (its warnings acknowledged, its error not): the build publishes the rest
+    approve_items(portal, ("air-mini",))
+    result = build_site(portal)
+    assert "air-mini" in result.release.datasets
+    assert "air-2025-01" not in result.release.bulletins
+
+
 def test_every_feed_sitemap_and_catalogue_of_a_built_site_parses(approved_portal: Path) -> None:
     build_site(approved_portal)
     out = approved_portal / "output"
