@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 
 from publisher import keys
 from publisher.review import create_app, make_server
-from publisher.workflow import item_states, open_log, submit
+from publisher.workflow import WorkflowError, item_states, open_log, submit
 
 PRESS = "li-hua"
 PASSPHRASE = "demo-pass"
@@ -68,10 +68,19 @@ def approvals(project: Path) -> list:
         return [e for e in log.entries() if e.event == "approval"]
 
 
-def write_hostile_bulletin(project: Path, console: str = "http://127.0.0.1:8765") -> None:
-    """The department's bulletin, linking a page and its script with {attach}."""
+def submit_hostile_bulletin(project: Path, console: str = "http://127.0.0.1:8765") -> None:
+    """The department's bulletin, linking a page and its script with {attach}, submitted.
+
+    Should the checks come to refuse such links, the bulletin links the page plainly, or not at
+    all: the files are planted in the preview either way (plant_in_preview), and the console
+    must be safe whatever a preview holds.
+    """
     folder = project / "content" / "bulletins"
-    (folder / f"{HOSTILE}.md").write_text(f"""---
+    write_hostile_files(folder / "notice-files", console)
+    bodies = [f"详见[完整报告]({{attach}}{OUT_OF_STAGING}/report.html)。[.]({{attach}}{OUT_OF_STAGING}/report.js)",
+              "详见[完整报告](report.html)。", "详见完整报告。"]
+    for body in bodies:
+        (folder / f"{HOSTILE}.md").write_text(f"""---
 title: 关于空气质量的说明
 date: 2025-01-07T10:00:00+08:00
 department: sthjj
@@ -80,9 +89,14 @@ classification: public
 summary: 附完整报告。
 ---
 
-详见[完整报告]({{attach}}{OUT_OF_STAGING}/report.html)。[.]({{attach}}{OUT_OF_STAGING}/report.js)
+{body}
 """, encoding="utf-8")
-    write_hostile_files(folder / "notice-files", console)
+        try:
+            submit(project, HOSTILE, "data-officer")
+            return
+        except WorkflowError:
+            continue
+    raise AssertionError("the hostile bulletin could not be submitted at all")
 
 
 def write_hostile_files(folder: Path, console: str) -> None:
@@ -173,8 +187,7 @@ def servers(project: Path) -> Iterator[str]:
 
 
 def test_a_script_in_a_preview_cannot_approve_as_the_officer(browser, servers: str, project: Path) -> None:
-    write_hostile_bulletin(project, servers)
-    submit(project, HOSTILE, "data-officer")
+    submit_hostile_bulletin(project, servers)
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
     try:
@@ -212,8 +225,7 @@ def test_a_script_in_a_preview_cannot_approve_as_the_officer(browser, servers: s
 
 
 def test_a_file_from_a_preview_is_never_served_by_the_console(app, project: Path) -> None:
-    write_hostile_bulletin(project)
-    submit(project, HOSTILE, "data-officer")
+    submit_hostile_bulletin(project)
     client = app.test_client()
     unlock(client)
     assert unlocked(client)
@@ -232,8 +244,7 @@ def test_a_file_from_a_preview_is_never_served_by_the_console(app, project: Path
 
 
 def test_the_preview_is_another_origin_sandboxed_and_without_the_session(servers: str, project: Path) -> None:
-    write_hostile_bulletin(project, servers)
-    submit(project, HOSTILE, "data-officer")
+    submit_hostile_bulletin(project, servers)
     jar = http.cookiejar.CookieJar()
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
