@@ -64,6 +64,8 @@ EVENTS = (
     "publication",
     "withdrawal",
     "correction",
+    "unlock-refusal",  # the review console refused a wrong passphrase (publisher/review.py)
+    "lockout",  # the review console locked unlocking after too many wrong passphrases
 )
 ENTRY_FIELDS = frozenset(
     {"seq", "time", "event", "actor", "item", "version", "files", "details", "prev_hash"}

@@ -255,15 +255,17 @@ def diff(project: Path, item: str, fmt: str) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址 / Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=int, help="端口 / Port.")
+@click.option("--preview-port", type=int, default=None,
+              help="预览端口（默认为端口加 1） / Port of the sandboxed previews (default: port + 1).")
 @click.option("--allow-remote", is_flag=True,
               help="允许非本机地址（不建议） / Allow a non-loopback address (not recommended).")
 @click.pass_obj
-def review(project: Path, host: str, port: int, allow_remote: bool) -> None:
+def review(project: Path, host: str, port: int, preview_port: int | None, allow_remote: bool) -> None:
     """打开新闻办公室审核台 / Start the press office's review console in the browser."""
     from .review import ReviewError, make_server
 
     try:
-        server = make_server(project, host, port, allow_remote=allow_remote)
+        server = make_server(project, host, port, allow_remote=allow_remote, preview_port=preview_port)
     except ConfigError as exc:
         raise _config_error(exc) from None
     except ReviewError as exc:
@@ -273,6 +275,8 @@ def review(project: Path, host: str, port: int, allow_remote: bool) -> None:
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"审核台已启动，请在浏览器中打开 / the review console is running at "
                f"http://{shown}:{getattr(server, 'effective_port', port)}/  (Ctrl+C 停止 / to stop)")
+    click.echo(f"预览在另一端口上以沙箱方式提供 / previews are served sandboxed on port "
+               f"{getattr(server, 'preview_port', '?')}")
     try:
         server.run()
     finally:

@@ -7,10 +7,15 @@ call into :mod:`publisher.workflow`, exactly as the command line makes it: the s
 same signatures over the same bytes, the same audit log.
 
 Security, in short: the unlocked key lives only in this process's memory, in the server-side
-session of one browser (a random id in an HttpOnly, SameSite=Strict cookie), and is dropped
-after 30 idle minutes or on sign-out; it is never written anywhere. Every form carries a
-per-session CSRF token, checked on every POST. An approval carries the version digest the page
-showed, so a page opened before the files changed cannot approve the new bytes.
+session of one browser (a random id in an HttpOnly, SameSite=Strict cookie, replaced by a new id
+when the key is unlocked or dropped), and is dropped after 30 idle minutes or on sign-out; it is
+never written anywhere. Every POST must carry the session's CSRF token and come from the console's
+own origin. An approval carries the version digest the page showed, so a page opened before the
+files changed cannot approve the new bytes. The console's pages run no script at all; previews of
+unapproved bytes are served by :mod:`publisher.review_preview` on another port, sandboxed, and
+never by the console. Unlocking is throttled per officer and per client
+(:mod:`publisher.throttle`), refusals and lockouts go to the audit log, and every redirect target
+passes :func:`local_target`.
 """
 
 from __future__ import annotations
@@ -18,29 +23,41 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import re
 import secrets
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from flask import Flask, Response, abort, redirect, request, send_from_directory
+from flask import Flask, Response, abort, redirect, request
 from jinja2 import DictLoader, Environment, select_autoescape
 
 from . import keys
 from .config import load_rules
 from .diff import item_diff
 from .report import Finding
+from .review_preview import PreviewGrants, create_preview_app
 from .site import BuildError, build_preview
-from .workflow import WorkflowError, approve, item_states, open_log, reject
+from .throttle import Failure, UnlockThrottle, Wait
+from .workflow import WorkflowError, approve, item_states, log_signer, open_log, reject
 
 SESSION_COOKIE = "publisher_review_session"
 IDLE_SECONDS = 30 * 60
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+DEFAULT_PORT = 8765
+# The "item" of the console's own audit entries (refused unlocks, lockouts): not an item id
+# (ids are [a-z0-9-]), so it never mixes with an item's history and the portal publishes it as
+# a hash only, like every entry about something not public.
+CONSOLE_ITEM = "(review-console)"
+# The console's pages are plain HTML and forms: no script of any kind, whatever they show.
+CONSOLE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+                  "frame-ancestors 'none'; base-uri 'none'")
 
 
 class ReviewError(Exception):
@@ -51,6 +68,10 @@ class ReviewError(Exception):
         super().__init__(f"{zh} / {en}")
 
 
+class PassphraseRefused(WorkflowError):
+    """A wrong passphrase, or a key that is not the officer's: a guess, counted by the throttle."""
+
+
 @dataclass
 class OfficerSession:
     """One browser's session: its CSRF token, language and, once unlocked, the officer's key."""
@@ -59,7 +80,7 @@ class OfficerSession:
     lang: str = "zh"
     user: str | None = None
     key: Ed25519PrivateKey | None = None
-    last_seen: float = field(default_factory=time.monotonic)
+    last_seen: float = 0.0
     message: tuple[str, str, str] | None = None  # (kind, zh, en), shown once
 
     def sign_out(self) -> None:
@@ -69,13 +90,29 @@ class OfficerSession:
 class SessionStore:
     """Sessions in memory only, by random id; idle ones lose their key."""
 
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._sessions: dict[str, OfficerSession] = {}
         self._lock = threading.Lock()
+        self._monotonic = monotonic
+
+    def rotate(self, sid: str) -> tuple[str, OfficerSession, bool]:
+        """The session of ``sid`` under a new id and a new CSRF token; the old id stops working.
+
+        Done whenever a key is unlocked or dropped, so an id planted in the officer's browser
+        beforehand (any page on another localhost port can set a cookie for this host) never
+        holds her key.
+        """
+        with self._lock:
+            old = self._sessions.pop(sid, None) or OfficerSession()
+            new_sid = secrets.token_urlsafe(32)
+            session = self._sessions[new_sid] = OfficerSession(lang=old.lang, user=old.user, key=old.key,
+                                                               last_seen=self._monotonic(), message=old.message)
+            old.sign_out()
+            return new_sid, session, True
 
     def get(self, sid: str | None) -> tuple[str, OfficerSession, bool]:
         """The session for ``sid``, or a new one: (id, session, is_new)."""
-        now = time.monotonic()
+        now = self._monotonic()
         with self._lock:
             for stale in [k for k, s in self._sessions.items() if now - s.last_seen > IDLE_SECONDS]:
                 self._sessions[stale].sign_out()
@@ -85,7 +122,7 @@ class SessionStore:
                 session.last_seen = now
                 return sid, session, False
             sid = secrets.token_urlsafe(32)
-            session = self._sessions[sid] = OfficerSession()
+            session = self._sessions[sid] = OfficerSession(last_seen=now)
             return sid, session, True
 
 
@@ -99,6 +136,51 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+_HOST_HEADER = re.compile(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9.-]+))(?::[0-9]{1,5})?")
+
+
+def allowed_host(header: str | None, *, allow_remote: bool = False) -> str | None:
+    """The host of a request's Host header, ready for a URL, if the console answers it; else None.
+
+    Loopback names and addresses always; with ``allow_remote`` any IP address too, but never
+    another DNS name: a page that rebinds its own name to this machine sends that name (DNS
+    rebinding), while an address cannot be rebound.
+    """
+    match = _HOST_HEADER.fullmatch(header or "")
+    if match is None:
+        return None
+    name = (match["v6"] or match["name"]).lower()
+    if name == "localhost":
+        return name
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return None
+    if not (address.is_loopback or allow_remote):
+        return None
+    return f"[{name}]" if address.version == 6 else name
+
+
+def local_target(target: str | None) -> str:
+    """``target`` if it is a path on the console, else "/". Every redirect goes through here.
+
+    Browsers read a Location leniently: they drop tabs and newlines anywhere, read "\\" as "/",
+    and take "//host", "/\\host" or "scheme:..." as another site. So a target must start with a
+    single "/", hold no backslash or control character, and parse to no scheme and no host; and
+    it must still do so decoded once more, in case something on the way decodes it again.
+    """
+    if not target:
+        return "/"
+    for text in (target, unquote(target)):
+        if (not text.startswith("/") or text.startswith("//") or "\\" in text
+                or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)):
+            return "/"
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc:
+            return "/"
+    return target
+
+
 def finding_id(f: Finding) -> str:
     """A stable id for one finding, so an acknowledgement names exactly the warning it saw."""
     text = "\x1f".join(str(x) for x in (f.rule, f.file, f.row, f.column, f.key, f.message_en))
@@ -108,11 +190,19 @@ def finding_id(f: Finding) -> str:
 # -- the app -------------------------------------------------------------------------------
 
 
-def create_app(root: Path, *, allow_remote: bool = False) -> Flask:
-    """The console's WSGI app for the portal project in ``root``."""
+def create_app(root: Path, *, allow_remote: bool = False, monotonic: Callable[[], float] = time.monotonic,
+               previews: PreviewGrants | None = None, preview_port: int = DEFAULT_PORT + 1) -> Flask:
+    """The console's WSGI app for the portal project in ``root``.
+
+    ``previews`` are the grants shared with the preview origin listening on ``preview_port``
+    (see :func:`make_server`); ``monotonic`` is the clock of idle sessions and of the unlock
+    throttle, injectable so tests need not sleep.
+    """
     root = Path(root).resolve()
     app = Flask(__name__)
-    store = SessionStore()
+    store = SessionStore(monotonic)
+    throttle = UnlockThrottle(monotonic)
+    previews = previews if previews is not None else PreviewGrants(monotonic)
     env = Environment(loader=DictLoader(TEMPLATES), autoescape=select_autoescape(default=True))
 
     def current() -> tuple[str, OfficerSession, bool]:
@@ -135,38 +225,59 @@ def create_app(root: Path, *, allow_remote: bool = False) -> Flask:
         return response
 
     def back(location: str, sess: tuple[str, OfficerSession, bool]) -> Response:
-        response = redirect(location, code=303)
+        """Redirect (303) to ``location`` on the console, never anywhere else."""
+        response = redirect(local_target(location), code=303)
         sid, _, new = sess
         if new:
             response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="Strict", path="/")
         return response
 
+    def host() -> str | None:
+        return allowed_host(request.environ.get("HTTP_HOST"), allow_remote=allow_remote)
+
+    def from_own_origin() -> bool:
+        """Whether the browser says the request comes from a page of the console itself.
+
+        Browsers that send neither header (old ones, scripts) still need the CSRF token; a page
+        of the preview origin (another port, or the opaque origin of its sandbox) is refused
+        even if its token had leaked.
+        """
+        site = request.headers.get("Sec-Fetch-Site")
+        if site is not None and site not in ("same-origin", "none"):
+            return False
+        origin = request.headers.get("Origin")
+        return origin is None or origin.lower() == f"{request.scheme}://{request.host}".lower()
+
     @app.before_request
     def guard() -> None:
-        # A page reached under another host name (DNS rebinding) is refused unless serving remotely.
-        if not allow_remote and not is_loopback(urlsplit("//" + request.host).hostname or ""):
+        # A page reached under another host name (DNS rebinding) is refused.
+        if host() is None:
             abort(400)
-        if request.method == "POST":
+        if request.method not in ("GET", "HEAD"):
             sid = request.cookies.get(SESSION_COOKIE)
             _, session, new = store.get(sid)
             token = request.form.get("csrf", "")
-            if new or not hmac.compare_digest(token.encode(), session.csrf.encode()):
+            if new or not from_own_origin() or not hmac.compare_digest(token.encode(), session.csrf.encode()):
                 abort(403)
 
     @app.after_request
     def headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = ("default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                                       "form-action 'self'; frame-ancestors 'none'")
+        response.headers["Content-Security-Policy"] = CONSOLE_POLICY
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" even on
+        # the console's own form posts, and the origin check above could not tell them apart.
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.errorhandler(403)
     def forbidden(_exc: Exception) -> Response:
-        return Response("403 请求缺少有效的安全令牌，请刷新页面后重试 / "
-                        "the request lacks a valid security token; reload the page and try again",
+        return Response("403 请求缺少有效的安全令牌，或并非来自审核台自己的页面；请刷新页面后重试 / "
+                        "the request lacks a valid security token or does not come from a page of the console; "
+                        "reload the page and try again",
                         status=403, mimetype="text/plain")
 
     @app.get("/")
@@ -175,9 +286,7 @@ def create_app(root: Path, *, allow_remote: bool = False) -> Flask:
         _, session, _ = sess
         rules = load_rules(root)
         if session.user is None:
-            officers = [(a.id, a.name.get("zh"), a.name.get("en") or a.id, ", ".join(a.roles))
-                        for a in rules.approvers.values()]
-            return page("unlock.html", _session=sess, officers=officers)
+            return page("unlock.html", _session=sess, officers=officers(rules))
         mine, others = review_queue(root, session.user)
         return page("queue.html", _session=sess, mine=mine, others=others,
                     officer=rules.approvers[session.user])
@@ -186,8 +295,7 @@ def create_app(root: Path, *, allow_remote: bool = False) -> Flask:
     def language(lang: str) -> Response:
         sess = current()
         sess[1].lang = "en" if lang == "en" else "zh"
-        target = request.args.get("next", "/")
-        return back(target if target.startswith("/") and not target.startswith("//") else "/", sess)
+        return back(request.args.get("next", "/"), sess)
 
     @app.post("/unlock")
     def unlock() -> Response:
@@ -195,18 +303,47 @@ def create_app(root: Path, *, allow_remote: bool = False) -> Flask:
         session = sess[1]
         user = request.form.get("user", "")
         passphrase = request.form.get("passphrase", "")
+        client = request.remote_addr or "unknown"
+        if user not in load_rules(root).approvers:  # not a guess at anyone's key: nothing to count
+            session.message = ("error", f"'{user}' 不在审批人名单中", f"'{user}' is not an approver")
+            return back("/", sess)
+        wait = throttle.begin(user, client)
+        if wait is not None:
+            session.message = ("error", *wait_message(wait, user))
+            response = page("unlock.html", status=429, _session=sess, officers=officers(load_rules(root)))
+            response.headers["Retry-After"] = str(wait.seconds)
+            return response
         try:
-            session.key = unlock_key(root, user, passphrase)
-            session.user = user
-            session.message = ("ok", f"已解锁 {user} 的私钥（仅保存在本次会话的内存中）",
-                               f"{user}'s key is unlocked (held in memory for this session only)")
-        except WorkflowError as exc:
+            key = unlock_key(root, user, passphrase)
+        except PassphraseRefused as exc:
+            failure = throttle.end(user, client, failed=True)
+            record_refusal(root, user, client, exc, failure, throttle.lockout_seconds)
+            zh, en = exc.zh, exc.en
+            if failure.lockouts:
+                minutes = throttle.lockout_seconds // 60
+                count = max(n for _, n in failure.lockouts)
+                zh += f"；口令已连续错误 {count} 次，解锁已锁定 {minutes} 分钟，此事已记入审计日志"
+                en += (f"; {count} wrong passphrases in a row: unlocking is locked for {minutes} "
+                       "minutes, and this is recorded in the audit log")
+            session.message = ("error", zh, en)
+            return back("/", sess)
+        except WorkflowError as exc:  # not a guess (no key file, an unusable key)
+            throttle.release(user, client)
             session.message = ("error", exc.zh, exc.en)
+            return back("/", sess)
+        except BaseException:
+            throttle.release(user, client)  # never leave the officer "busy" for good
+            raise
+        throttle.end(user, client, failed=False)
+        sess = store.rotate(sess[0])
+        sess[1].key, sess[1].user = key, user
+        sess[1].message = ("ok", f"已解锁 {user} 的私钥（仅保存在本次会话的内存中）",
+                           f"{user}'s key is unlocked (held in memory for this session only)")
         return back("/", sess)
 
     @app.post("/lock")
     def lock() -> Response:
-        sess = current()
+        sess = store.rotate(current()[0])
         sess[1].sign_out()
         sess[1].message = ("ok", "已退出，私钥已从内存中清除", "signed out; the key was dropped from memory")
         return back("/", sess)
@@ -246,10 +383,10 @@ def create_app(root: Path, *, allow_remote: bool = False) -> Flask:
     preview_lock = threading.Lock()
 
     @app.get("/items/<item_id>/preview/")
-    @app.get("/items/<item_id>/preview/<path:rel>")
-    def preview(item_id: str, rel: str = "") -> Response:
+    def preview(item_id: str) -> Response:
         """The public pages exactly as the build renders them, from the item's current bytes,
-        built once per version into var/previews/ (never output/), marked as a preview."""
+        built once per version into var/previews/ (never output/), marked as a preview, and
+        shown on the preview origin: the console never serves a file of a preview itself."""
         sess = current()
         if sess[1].user is None:
             return back("/", sess)
@@ -258,17 +395,19 @@ def create_app(root: Path, *, allow_remote: bool = False) -> Flask:
         with preview_lock:  # one build at a time; later requests reuse it
             if not folder.is_dir():
                 for old in folder.parent.glob(f"{item_id}-*"):
-                    shutil.rmtree(old, ignore_errors=True)  # previews of versions since replaced
+                    if re.fullmatch(rf"{re.escape(item_id)}-[0-9a-f]{{16}}", old.name):  # not another item's
+                        previews.revoke(old)
+                        shutil.rmtree(old, ignore_errors=True)  # previews of versions since replaced
                 try:
                     build_preview(root, item_id, folder)
                 except BuildError as exc:
                     return Response(f"预览生成失败 / the preview could not be built: {exc}", status=500,
                                     mimetype="text/plain")
-        if not rel:
-            page_path = f"datasets/{item_id}/index.html" if state.kind == "dataset" else f"bulletins/{item_id}.html"
-            return redirect(f"/items/{item_id}/preview/{page_path}", code=303)
-        response = send_from_directory(folder, rel)
-        response.headers["X-Robots-Tag"] = "noindex"
+        page_path = f"datasets/{item_id}/index.html" if state.kind == "dataset" else f"bulletins/{item_id}.html"
+        # The one redirect that leaves the console: to its own preview origin, built from the
+        # checked Host, the preview port and a fresh token; nothing in it comes from the request.
+        response = redirect(f"http://{host()}:{preview_port}/{previews.grant(folder)}/{page_path}", code=303)
+        response.headers["Referrer-Policy"] = "no-referrer"
         return response
 
     @app.post("/items/<item_id>/approve")
@@ -321,6 +460,38 @@ def create_app(root: Path, *, allow_remote: bool = False) -> Flask:
     return app
 
 
+def officers(rules: Any) -> list[tuple[str, str, str, str]]:
+    """The unlock form's choices: (id, Chinese name, English name, roles) of every approver."""
+    return [(a.id, a.name.get("zh"), a.name.get("en") or a.id, ", ".join(a.roles)) for a in rules.approvers.values()]
+
+
+def wait_message(wait: Wait, user: str) -> tuple[str, str]:
+    """What an officer reads when an unlock is refused unchecked: (Chinese, English)."""
+    if wait.busy:
+        return ("正在核对另一次解锁尝试，请稍后再试", "another unlock attempt is being checked; try again in a moment")
+    if wait.locked:
+        minutes = (wait.seconds + 59) // 60
+        return (f"口令错误次数过多，{user} 的解锁已锁定，请 {minutes} 分钟后再试（此次未核对口令）",
+                f"too many wrong passphrases: unlocking {user}'s key is locked; try again in {minutes} minutes "
+                "(this attempt was not checked)")
+    return (f"口令错误后须等待，请 {wait.seconds} 秒后再试（此次未核对口令）",
+            f"after a wrong passphrase you must wait: try again in {wait.seconds} seconds "
+            "(this attempt was not checked)")
+
+
+def record_refusal(root: Path, user: str, client: str, exc: WorkflowError, failure: Failure,
+                   lockout_seconds: int) -> None:
+    """Write a refused unlock, and the lockouts it started, to the audit log."""
+    reason = "wrong-key" if "does not match" in exc.en else "wrong-passphrase"
+    actions = [{"event": "unlock-refusal", "actor": user, "item": CONSOLE_ITEM,
+                "details": {"client": client, "failures": failure.failures, "reason": reason}}]
+    actions += [{"event": "lockout", "actor": user, "item": CONSOLE_ITEM,
+                 "details": {"client": client, "scope": scope, "failures": failures, "seconds": lockout_seconds}}
+                for scope, failures in failure.lockouts]
+    with open_log(root) as log:
+        log.append_many(actions, signer=log_signer(root))
+
+
 def unlock_key(root: Path, user: str, passphrase: str) -> Ed25519PrivateKey:
     """Load ``var/keys/<user>.key`` with the passphrase and check it is the key the rules list."""
     rules = load_rules(root)
@@ -335,10 +506,10 @@ def unlock_key(root: Path, user: str, passphrase: str) -> Ed25519PrivateKey:
         key = keys.load_private_key(path, passphrase or None)
     except keys.KeyFileError as exc:
         if "wrong passphrase" in str(exc) or "passphrase is required" in str(exc):
-            raise WorkflowError("口令不正确，请重新输入", "wrong passphrase; please try again") from None
+            raise PassphraseRefused("口令不正确，请重新输入", "wrong passphrase; please try again") from None
         raise WorkflowError(f"私钥无法使用：{exc}", f"the key cannot be used: {exc}") from None
     if keys.public_key_text(key) != approver.public_key:
-        raise WorkflowError(f"该私钥与发布规则中登记的 '{user}' 公钥不符",
+        raise PassphraseRefused(f"该私钥与发布规则中登记的 '{user}' 公钥不符",
                             f"this key does not match the public key listed for '{user}'")
     return key
 
@@ -371,17 +542,51 @@ def review_queue(root: Path, user: str) -> tuple[list[QueueRow], list[QueueRow]]
     return mine, others
 
 
-def make_server(root: Path, host: str = "127.0.0.1", port: int = 8765, *, allow_remote: bool = False):
-    """A waitress server for the console (call ``.run()``; ``.close()`` to stop)."""
-    from waitress import create_server
+def _bound_port(server: Any) -> int:
+    """The port a waitress server listens on (one socket, or the first of several)."""
+    port = getattr(server, "effective_port", None)
+    return int(port if port is not None else server.effective_listen[0][1])
+
+
+def make_server(root: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, *, allow_remote: bool = False,
+                preview_port: int | None = None):
+    """The console and its preview origin, served by waitress (``.run()``; ``.close()`` to stop).
+
+    Two listening sockets on ``host``, one loop: the console on ``port`` and previews on
+    ``preview_port`` (default: the next port, or any free one when ``port`` is 0). The result
+    has ``effective_port`` and ``preview_port``.
+    """
+    from waitress import wasyncore
+    from waitress.server import MultiSocketServer, create_server
+    from waitress.task import ThreadedTaskDispatcher
 
     if not is_loopback(host) and not allow_remote:
         raise ReviewError(f"审核台只应在本机地址上运行，{host} 不是本机地址；确需远程访问请加 --allow-remote",
                           f"the review console serves on a loopback address only; {host} is not one "
                           "(add --allow-remote if you really mean it)")
     load_rules(root)  # a broken rules file is reported now, not on the first page
-    return create_server(create_app(root, allow_remote=allow_remote), host=host, port=port, threads=4,
-                         ident="publisher-review")
+    if preview_port is None:
+        preview_port = port + 1 if port else 0
+    sockets: dict = {}
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(4)
+    grants = PreviewGrants()
+    host_rule = lambda header: allowed_host(header, allow_remote=allow_remote)  # noqa: E731
+    try:
+        previews = create_server(create_preview_app(grants, host_rule), map=sockets, _dispatcher=dispatcher,
+                                 host=host, port=preview_port, ident="publisher-review-preview")
+        console = create_server(create_app(root, allow_remote=allow_remote, previews=grants,
+                                           preview_port=_bound_port(previews)),
+                                map=sockets, _dispatcher=dispatcher, host=host, port=port, ident="publisher-review")
+    except BaseException:
+        dispatcher.shutdown()
+        wasyncore.close_all(sockets)
+        raise
+    server = MultiSocketServer(sockets, console.adj, [(host, _bound_port(console)), (host, _bound_port(previews))],
+                               dispatcher, console.log_info)
+    server.effective_port = _bound_port(console)
+    server.preview_port = _bound_port(previews)
+    return server
 
 
 # -- templates -----------------------------------------------------------------------------
@@ -538,7 +743,7 @@ _ITEM = """{% extends "base.html" %}{% block title %}{{ state.item }}{% endblock
 {% endif %}{% endfor %}</pre>{% endfor %}
 {% if diff.unchanged %}<p>{{ t('与已批准版本完全相同。', 'Identical to the approved version.') }}</p>{% endif %}
 {% endif %}
-<p><a id="preview" href="/items/{{ state.item }}/preview/" target="_blank" rel="noopener">{{ t('预览公开页面（按发布后的样子生成，标有“预览”）', 'Preview the public page (rendered as the build will, marked as a preview)') }}</a></p>
+<p><a id="preview" href="/items/{{ state.item }}/preview/" target="_blank" rel="noopener noreferrer">{{ t('预览公开页面（按发布后的样子生成，标有“预览”）', 'Preview the public page (rendered as the build will, marked as a preview)') }}</a></p>
 
 <h2>{{ t('审批', 'Decision') }}</h2>
 {% if my_roles %}

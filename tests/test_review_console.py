@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Iterator
@@ -189,7 +190,9 @@ def test_the_preview_shows_the_public_page_as_the_build_renders_it(page, project
         page.click("#preview")
     preview = opened.value
     preview.wait_for_load_state()
-    assert preview.url.endswith("/items/air-mini/preview/datasets/air-mini/index.html")
+    # Served by the preview origin (another port, sandboxed), never by the console itself.
+    assert preview.url.endswith("/datasets/air-mini/index.html")
+    assert urllib.parse.urlsplit(preview.url).port != urllib.parse.urlsplit(page.url).port
     assert "预览 · 尚未发布" in preview.locator(".preview-banner").inner_text()
     assert preview.locator("h1").inner_text() == "测试市环境空气小时数据"
     preview.wait_for_selector(".chart-plot svg.main-svg", timeout=20000)  # the real chart, drawn
