@@ -13,10 +13,18 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from .cells import formula_like
 from .report import Finding, error, warning
 from .yamlio import CONTROL_CHARACTERS, load_yaml, read_yaml, relpath
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# A column name is the header of every download and a key of every API: ASCII snake_case, so it
+# can never be a formula, a line break or a name that only looks like another.
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# A missing-value token is written into download cells as is: never formula-like, no control,
+# invisible or direction characters, short.
+_UNSAFE_IN_TOKEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+MISSING_TOKEN_MAX = 32
 CHART_MARKER = re.compile(r"^\[\[chart:\s*([a-z0-9][a-z0-9-]*)/([a-z0-9][a-z0-9-]*)\s*\]\]\s*$", re.M)
 
 CATEGORIES: dict[str, tuple[str, str]] = {
@@ -488,6 +496,13 @@ class _Loader:
                 continue
             self.check_keys(f, ("name", "type"), FIELD_KEYS[2:], item=item, file=file, prefix=key + ".")
             self.check_choice(f.get("type"), FIELD_TYPES, key=key + ".type", item=item, file=file)
+            if not FIELD_NAME.fullmatch(str(f["name"])):
+                self.err("column-name-invalid",
+                         f"列名 {str(f['name'])!r} 无效：只能用小写英文字母、数字和下划线，以字母开头（最长 64 个字符），"
+                         "中文名称请写在 title 中",
+                         f"the column name {str(f['name'])!r} is invalid: use lower-case ASCII letters, digits and "
+                         "underscores, starting with a letter (at most 64); put Chinese names in 'title'",
+                         item=item, file=file, key=key + ".name", column=str(f["name"]))
             fields.append(
                 FieldSpec(
                     name=str(f["name"]),
@@ -508,6 +523,8 @@ class _Loader:
                 self.err("metadata-invalid", f"主键列 '{k}' 不在字段列表中", f"primary key column '{k}' is not a field",
                          item=item, file=file, key=prefix + "schema.primary_key")
         missing = schema.get("missing_values")
+        for j, token in enumerate(missing if isinstance(missing, list) else []):
+            self.missing_token(str(token), item=item, file=file, key=f"{prefix}schema.missing_values[{j}]")
         return Resource(
             name=str(raw.get("name") or f"resource-{index}"),
             path=path,
@@ -517,6 +534,21 @@ class _Loader:
             primary_key=primary_key,
             missing_values=[str(v) for v in missing] if isinstance(missing, list) else [""],
         )
+
+    def missing_token(self, token: str, *, item: str, file: str, key: str) -> None:
+        """A ``missing_values`` token is written into download cells as is: refuse a formula."""
+        if formula_like(token):
+            self.err("missing-value-invalid",
+                     f"缺失值标记 {token!r} 以 {token[0]!r} 开头，电子表格会把它当作公式执行：请用空单元格或 NA 等表示缺测",
+                     f"the missing-value token {token!r} starts with {token[0]!r}, which a spreadsheet runs as a "
+                     "formula; mark missing cells empty or with a token such as NA",
+                     item=item, file=file, key=key)
+        elif _UNSAFE_IN_TOKEN.search(token) or len(token) > MISSING_TOKEN_MAX:
+            self.err("missing-value-invalid",
+                     f"缺失值标记 {token!r} 无效：不能含控制字符、换行或不可见字符，最长 {MISSING_TOKEN_MAX} 个字符",
+                     f"the missing-value token {token!r} is invalid: no control, line-break or invisible "
+                     f"characters, at most {MISSING_TOKEN_MAX} characters",
+                     item=item, file=file, key=key)
 
     def chart(self, raw: Any, index: int, ds: Dataset, file: str) -> Chart | None:
         key = f"charts[{index}]"

@@ -153,7 +153,9 @@ def _read(path: Path, file: str, where: dict, types: dict[str, pa.DataType], mis
     delimiter = ","
     if header_text.count('"') % 2:  # a line break inside a quoted header cell
         return _read_slow(whole(), file, where, findings, delimiter, max_field_chars, missing)
-    header = next(csv.reader([header_text]), [])
+    # Read as a stream with newline="": a CR inside a quoted header cell is text, where the list
+    # form of csv.reader raises ("new-line character seen in unquoted field").
+    header = next(csv.reader(io.StringIO(header_text, newline="")), [])
     if len(header) == 1:
         for candidate, name_zh, name_en in ((";", "分号", "semicolons"), ("\t", "制表符", "tabs")):
             if candidate in header_text:
@@ -163,7 +165,7 @@ def _read(path: Path, file: str, where: dict, types: dict[str, pa.DataType], mis
                     f"the file separates columns with {name_en}; use commas (save as 'CSV UTF-8 (Comma delimited)')",
                     row=1, **where))
                 delimiter = candidate
-                header = next(csv.reader([header_text], delimiter=delimiter), [])
+                header = next(csv.reader(io.StringIO(header_text, newline=""), delimiter=delimiter), [])
                 break
 
     # A quoted cell may hold a line break only if the file has quotes at all; without them pyarrow

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
+from .cells import column_may_be_live, neutralise, neutralise_number_cell
 from .content import Dataset, FieldSpec, Resource, Text
 from .xlsx import Workbook
 
@@ -45,10 +46,6 @@ REASONS: dict[str, tuple[str, str]] = {
     "correction": ("更正", "Correction"),
     "recomputed": ("输入数据更新后重新计算", "Recomputed from updated inputs"),  # derived datasets
 }
-
-# OWASP "CSV injection": a text cell starting with one of these is run as a formula by
-# spreadsheets. The full-width forms are included because Excel on Chinese Windows accepts them.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 DATA_DIR = "data"
 LATEST = "latest"
@@ -308,18 +305,21 @@ def _read_approved(r: Resource, source: Path, version: DatasetVersion) -> tuple[
     return rows, published
 
 
-def neutralise(value: str) -> str:
-    """A text cell a spreadsheet would run as a formula, made inert (OWASP: prefix ``'``)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def _public_cells(fields: list[FieldSpec], rows: list[list[str]]) -> Iterable[list[str]]:
-    text_columns = [i for i, f in enumerate(fields) if f.type == "string"]
+    """The rows as the CSV downloads write them: every cell a spreadsheet would run, whatever
+    its column's type (a missing-value token of a number column, a bad date), made inert
+    (``publisher.cells``). Numbers in number columns keep their approved text, so clean files
+    come out byte for byte as approved; only the columns that may hold a formula are walked."""
+    live = []
+    for i, (f, cells) in enumerate(zip(fields, zip(*rows))):  # the columns, transposed at C speed
+        numbers = f.type in ("number", "integer")
+        if column_may_be_live(cells, numbers=numbers):
+            live.append((i, neutralise_number_cell if numbers else neutralise))
     for row in rows:
-        if text_columns:
+        if live:
             row = list(row)
-            for i in text_columns:
-                row[i] = neutralise(row[i])
+            for i, inert in live:
+                row[i] = inert(row[i])
         yield row
 
 
@@ -328,13 +328,30 @@ def _public_cells(fields: list[FieldSpec], rows: list[list[str]]) -> Iterable[li
 
 def _csv_bytes(fields: list[FieldSpec], rows: list[list[str]], *, excel: bool) -> bytes:
     """Plain UTF-8 with LF for scripts; UTF-8 with a BOM and CRLF for Excel. Cells keep their
-    approved text exactly (numbers are never reformatted); only text cells are neutralised."""
+    approved text exactly (numbers are never reformatted); a cell or column name a spreadsheet
+    would run is neutralised."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n" if excel else "\n")
-    writer.writerow([f.name for f in fields])
+    writer.writerow([neutralise(f.name) for f in fields])
     writer.writerows(_public_cells(fields, rows))
-    data = buffer.getvalue().encode("utf-8")
+    text = buffer.getvalue()
+    if not excel and "\r" in text:
+        # The csv module quotes a cell holding the row terminator's characters only: with LF rows
+        # a bare CR stays unquoted, and a spreadsheet that ends rows at a CR would start a new
+        # row there, with whatever follows the CR (a formula) as its first cell.
+        text = _csv_text_quoting_cr(fields, rows)
+    data = text.encode("utf-8")
     return b"\xef\xbb\xbf" + data if excel else data
+
+
+def _csv_text_quoting_cr(fields: list[FieldSpec], rows: list[list[str]]) -> str:
+    """The plain CSV text, with every row that holds a CR written with all its cells quoted."""
+    buffer = io.StringIO(newline="")
+    minimal = csv.writer(buffer, lineterminator="\n")
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in [[neutralise(f.name) for f in fields], *_public_cells(fields, rows)]:
+        (quoted if any("\r" in cell for cell in row) else minimal).writerow(row)
+    return buffer.getvalue()
 
 
 def _label(f: FieldSpec) -> str:
@@ -343,15 +360,16 @@ def _label(f: FieldSpec) -> str:
 
 
 def _cell_value(f: FieldSpec, text: str, missing: set[str]) -> Any:
-    """The typed value of one cell for XLSX: numbers as numbers, everything else as its text."""
+    """The typed value of one cell for XLSX: numbers as numbers, everything else as its text,
+    neutralised (a spreadsheet runs what a user confirms in a cell: the prefix keeps it text)."""
     if text in missing:
         return None
     if f.type == "integer":
         return int(text)
     if f.type == "number":
         value = float(text)
-        return value if math.isfinite(value) else text
-    return text
+        return value if math.isfinite(value) else neutralise(text)
+    return neutralise(text)
 
 
 def _xlsx_bytes(site: SiteModel, ds: Dataset, version: DatasetVersion, r: Resource,
@@ -368,7 +386,7 @@ def _xlsx_bytes(site: SiteModel, ds: Dataset, version: DatasetVersion, r: Resour
     data = book.add_sheet("data", freeze_rows=2)
     data.append(texts(f.name for f in fields), bold=True)
     data.append(texts(_label(f) for f in fields))
-    for row in _public_cells(fields, rows):
+    for row in rows:
         # A missing value is an empty text cell, not no cell: readers (Frictionless) take a row
         # without its trailing cells for a short row.
         data.append(["" if value is None else value

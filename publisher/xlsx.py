@@ -13,7 +13,7 @@ Rules the writer keeps, whatever the caller passes:
 
 * a ``str`` is always an inline string (``t="inlineStr"``), never a formula, whatever it starts
   with (making text inert for spreadsheets that *type* it is the caller's job: see
-  ``opendata.neutralise``);
+  ``cells.neutralise``, which ``opendata`` applies to every cell);
 * characters XML 1.0 cannot carry are written with the OOXML escape ``_xHHHH_``, and a literal
   ``_xHHHH_`` in the text has its underscore escaped (``_x005F_``), so Excel reads the original
   text back (openpyxl 3.1 does not decode inline strings: it shows these few texts escaped);

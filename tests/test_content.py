@@ -80,3 +80,21 @@ def test_yaml_error_names_the_line(portal: Path) -> None:
     meta.write_text("id: air-mini\ntitle: [unclosed\n", encoding="utf-8")
     finding = next(f for f in load_content(portal).findings if f.rule == "yaml-invalid")
     assert finding.file == "content/datasets/air-mini/dataset.yaml" and finding.row == 3
+
+
+def test_column_names_are_identifiers_and_missing_tokens_are_safe(portal: Path) -> None:
+    meta = portal / "content/datasets/air-mini/dataset.yaml"
+    text = meta.read_text(encoding="utf-8").replace("{name: so2,", '{name: "SO2 ",').replace(
+        "    schema:\n", '    schema:\n      missing_values: ["", NA, "—", "N\\nA", "-", "x"]\n'.replace(
+            '"x"', '"' + "x" * 33 + '"'))
+    meta.write_text(text, encoding="utf-8")
+    found = [(f.rule, f.key, f.column) for f in load_content(portal).findings]
+    assert found == [
+        ("column-name-invalid", "resources[0].schema.fields[2].name", "SO2 "),
+        ("missing-value-invalid", "resources[0].schema.missing_values[3]", None),
+        ("missing-value-invalid", "resources[0].schema.missing_values[4]", None),
+        ("missing-value-invalid", "resources[0].schema.missing_values[5]", None),
+        ("chart-reference-invalid", "charts[1]", "so2"),  # the chart names the column as it was
+    ]
+    first = load_content(portal).findings[0]
+    assert first.message_zh.startswith("列名 'SO2 ' 无效") and "lower-case ASCII" in first.message_en

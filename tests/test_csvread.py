@@ -90,3 +90,9 @@ def test_many_bad_rows_are_reported_with_their_lines(tmp_path):
     table = read_csv(tmp_path / "r.csv", tmp_path)
     assert [f.row for f in table.findings] == [i + 1 for i in range(100, 1001, 100)]
     assert table.num_rows == 990
+
+
+def test_a_carriage_return_in_a_quoted_header_cell_is_a_name_not_a_crash(tmp_path):
+    (tmp_path / "h.csv").write_bytes(b'a,"\r=1+1",c\n1,2,3\n')
+    table = read_csv(tmp_path / "h.csv", tmp_path)
+    assert table.header == ["a", "\r=1+1", "c"] and table.findings == []

@@ -77,3 +77,22 @@ def test_sensitive_columns(tmp_path, mode, rule, severity):
     _, result = run(root)
     found = [f for f in result.report if f.column == "note"]
     assert [(f.rule, f.severity.value) for f in found] == [(rule, severity)]  # no phone finding: dropped/blocked
+
+
+def test_formula_in_metadata_written_to_the_xlsx_sheets_is_flagged_by_its_key(tmp_path):
+    fields = [*AIR_FIELDS[:2], {**AIR_FIELDS[2], "title": {"zh": "=1+1", "en": "PM2.5"}, "description": "-说明"}]
+    meta = dataset_meta("air", fields=fields, description={"zh": "-不写入表格的说明", "en": "x"})
+    root = make_project(tmp_path, datasets={"air": (meta, {"data.csv": "station_id,time,pm25\n" + air_rows()})})
+    _, result = run(root)
+    found = [(f.rule, f.key) for f in result.findings_for("air") if f.rule == "formula-trigger"]
+    assert found == [("formula-trigger", "resources[0].schema.fields[2].title.zh"),
+                     ("formula-trigger", "resources[0].schema.fields[2].description")]
+
+
+def test_decoded_text_helpers():
+    from publisher.rules.privacy import html_text, yaml_strings
+
+    assert list(yaml_strings({"a": {"b": ["x", 1, True]}, "\u5185": None})) == [
+        ("a", "a"), ("a.b", "b"), ("a.b[0]", "x"), ("a.b[1]", "1"), ("\u5185", "\u5185")]
+    assert html_text('<p>1&#51;8<em>1234</em>5678 <a href="mailto:a&#64;b.org">x</a></p>') == \
+        "13812345678 x\nmailto:a@b.org"

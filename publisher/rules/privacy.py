@@ -4,7 +4,16 @@ Checked in every text cell of every data file, in ``dataset.yaml`` and in bullet
 English): resident identity card numbers (18 digits whose GB 11643-1999 check digit is right
 and whose birth date is a date), mainland mobile numbers, e-mail addresses, invisible or
 bidirectional-override characters, and the banned terms of the rules. In data files only (never
-numeric columns, never Markdown): cells that a spreadsheet would run as a formula.
+numeric columns, never Markdown), and in the ``dataset.yaml`` texts that become cells of the
+XLSX download: text that a spreadsheet would run as a formula.
+
+The screens judge what the public sees, not only what the file says: each metadata and bulletin
+file is read line by line as written, then every string of its decoded YAML (keys included, so
+``"\\u0031\\u0033..."`` is read as the digits it stands for, and with HTML character references
+decoded too), and each bulletin body as the build renders it (Markdown to HTML, then its text and
+attributes with the entities decoded: ``&#49;``, ``&#x31;``, ``&commat;``, ``138**1234**5678``).
+A finding of the decoded text that the lines did not show names its YAML key (or ``body`` and,
+where one line shows it, the row).
 
 Example: bulletin ``notice-sampling-2025-12`` gives a staff member's mobile number on line 14::
 
@@ -18,15 +27,20 @@ Rules: ``personal-id-number``, ``personal-phone-number``, ``personal-email``,
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..cells import FORMULA_STARTS
+from ..content import split_front_matter
 from ..report import Finding, Severity, error, info
 from ..yamlio import relpath
 from .base import ItemContext, ResourceData
@@ -37,7 +51,13 @@ ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[0-9Xx])(?![0-9A-Za-z])")
 MOBILE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?(1[3-9][0-9](?:[- ]?[0-9]{4}){2})(?![0-9])")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+FORMULA_START = FORMULA_STARTS  # one definition, shared with the download writers
+# The dataset.yaml texts written into cells of the XLSX download (data dictionary and metadata
+# sheets). Column names and missing-value tokens, which are written into every download as they
+# are, are the loader's (``column-name-invalid``, ``missing-value-invalid``).
+SPREADSHEET_KEYS = re.compile(
+    r"(title|resources\[\d+\]\.title|resources\[\d+\]\.schema\.fields\[\d+\]\.(title|description|unit))"
+    r"(\.(zh|en))?")
 # RE2 (Arrow) pre-filter: a cell can only be a finding if it matches this; Python checks the rest.
 PREFILTER = (r"[0-9]{11}|[0-9]{3}[- ][0-9]{4}[- ][0-9]{4}|@|^[=+\-@\t\r＝＋－＠]"
              r"|[\x{200B}-\x{200F}\x{202A}-\x{202E}\x{2066}-\x{2069}\x{FEFF}]")
@@ -103,7 +123,8 @@ def _formula(text: str) -> tuple[str, str, str] | None:
 
 
 def check_item(ctx: ItemContext) -> list:
-    """Scan the item's own text files line by line; note sensitive columns."""
+    """Scan the item's own text files line by line, then as the public reads them (decoded YAML,
+    rendered bulletins); note sensitive columns."""
     rules = ctx.rules
     out: list[Finding] = []
     banned = rules.privacy.banned_terms
@@ -130,16 +151,119 @@ def check_item(ctx: ItemContext) -> list:
                                     f"列 '{f.name}' 标为敏感（sensitive），公开的文件和页面中会删去该列",
                                     f"the column '{f.name}' is marked sensitive and is dropped from everything public",
                                     **where))
+    seen: dict[str, set[tuple[str, str]]] = {}  # file -> (rule, message) already reported
+    texts: dict[str, str] = {}
     for path in files:
         try:
             text = path.read_bytes().decode("utf-8-sig")
         except (OSError, UnicodeDecodeError):
             continue  # the loader has reported it
         rel = relpath(path, ctx.content.root)
+        texts[rel] = text
         for number, line in enumerate(text.splitlines(), start=1):
             for rule, zh, en in scan_text(line, banned, allowed):
                 out.append(error(rule, zh, en, item=ctx.item_id, file=rel, row=number))
+                seen.setdefault(rel, set()).add((rule, zh))
+
+    def decoded(rel: str, problems: Iterable[tuple[str, str, str]], **where: Any) -> None:
+        """Findings of decoded text, each once per file and not again when a line showed it."""
+        done = seen.setdefault(rel, set())
+        for rule, zh, en in problems:
+            if (rule, zh) not in done:
+                done.add((rule, zh))
+                out.append(error(rule, zh, en, item=ctx.item_id, file=rel, **where))
+
+    if ctx.dataset is not None:
+        for key, value in yaml_strings(ctx.dataset.meta):
+            problems = list(scan_decoded(value, banned, allowed))
+            formula = _formula(value) if SPREADSHEET_KEYS.fullmatch(key) else None
+            decoded(ctx.meta_file, problems + ([formula] if formula else []), key=key)
+    if ctx.bulletin is not None:
+        b = ctx.bulletin
+        figures = b.meta.get("figures")
+        for path, meta, body, lang in ((b.path, b.meta, b.body_zh, "zh"), (b.en_path, b.en_meta, b.body_en, "en")):
+            if path is None:
+                continue
+            rel = relpath(path, ctx.content.root)
+            for key, value in yaml_strings(meta):
+                decoded(rel, scan_decoded(value, banned, allowed), key=key)
+            if body is None:
+                continue
+            for rule, zh, en in scan_text(rendered_text(body, figures, lang), banned, allowed):
+                if (rule, zh) not in seen.setdefault(rel, set()):
+                    row = _line_showing(texts.get(rel, ""), rule, zh, banned, allowed, figures, lang)
+                    decoded(rel, [(rule, zh, en)], key="body", row=row)
     return out
+
+
+def yaml_strings(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    """Every string of a decoded YAML document, keys included, with its dotted key: what the
+    portal shows once the YAML escapes are decoded. Numbers are given as the text shown."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            path = f"{key}.{name}" if key else str(name)
+            yield path, str(name)
+            yield from yaml_strings(item, path)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from yaml_strings(item, f"{key}[{i}]")
+    elif isinstance(value, str):
+        yield key, value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield key, str(value)
+
+
+def scan_decoded(text: str, banned: list[str], allowed: set[str]) -> Iterator[tuple[str, str, str]]:
+    """:func:`scan_text` of a metadata string, and of it with HTML character references decoded
+    (a feed reader, a Markdown viewer of the README, decode them once more)."""
+    yield from scan_text(text, banned, allowed)
+    unescaped = html.unescape(text)
+    if unescaped != text:
+        yield from scan_text(unescaped, banned, allowed)
+
+
+class _PageText(HTMLParser):
+    """The text a reader sees in an HTML fragment, entities decoded; attribute values (link
+    targets, titles, alt texts) one per line after it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.data: list[str] = []
+        self.attributes: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.attributes.extend(v for _, v in attrs if v)
+
+    def handle_data(self, data: str) -> None:
+        self.data.append(data)
+
+
+def html_text(fragment: str) -> str:
+    """The text of an HTML fragment as a reader sees it (tags dropped, entities decoded)."""
+    parser = _PageText()
+    parser.feed(fragment)
+    parser.close()
+    return "".join(parser.data) + "\n" + "\n".join(parser.attributes)
+
+
+def rendered_text(body: str, figures: Any, lang: str) -> str:
+    """A bulletin body as its public page shows it: rendered the way the build renders it."""
+    from ..pelican_plugin import render_markdown  # Markdown and nh3 only when a bulletin is checked
+
+    return html_text(render_markdown(body, figures, lang))
+
+
+def _line_showing(text: str, rule: str, zh: str, banned: list[str], allowed: set[str], figures: Any,
+                  lang: str) -> int | None:
+    """The line of the file whose rendered text alone gives this finding, if one does."""
+    front, body = split_front_matter(text)
+    normalised = text.replace("\r\n", "\n")
+    first = normalised[:len(normalised) - len(body)].count("\n") + 1 if front is not None else 1
+    for number, line in enumerate(body.split("\n"), start=first):
+        if line.strip() and any(r == rule and z == zh for r, z, _ in
+                                scan_text(rendered_text(line, figures, lang), banned, allowed)):
+            return number
+    return None
 
 
 def check_resource(ctx: ItemContext, data: ResourceData) -> list:
