@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import re
 import secrets
 import shutil
 import threading
@@ -31,12 +32,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask, Response, abort, redirect, request, send_from_directory
 from jinja2 import DictLoader, Environment, select_autoescape
 
-from . import keys
+from . import keys, paths
 from .config import load_rules
 from .diff import item_diff
 from .report import Finding
 from .site import BuildError, build_preview
-from .workflow import WorkflowError, approve, item_states, open_log, reject
+from .workflow import WorkflowError, approve, item_states, open_log, private_var, reject
 
 SESSION_COOKIE = "publisher_review_session"
 IDLE_SECONDS = 30 * 60
@@ -254,13 +255,18 @@ def create_app(root: Path, *, allow_remote: bool = False) -> Flask:
         if sess[1].user is None:
             return back("/", sess)
         state, _ = one_state(item_id)
-        folder = root / "var" / "previews" / f"{item_id}-{state.digest[:16]}"
+        if not paths.is_id(item_id):
+            abort(404)
+        previews = paths.private_dir(private_var(root) / "previews")  # owner-only, like all of var/
+        folder = paths.confined(previews, f"{item_id}-{state.digest[:16]}")
         with preview_lock:  # one build at a time; later requests reuse it
             if not folder.is_dir():
-                for old in folder.parent.glob(f"{item_id}-*"):
-                    shutil.rmtree(old, ignore_errors=True)  # previews of versions since replaced
+                for old in paths.scan(previews):  # previews of this item's versions since replaced
+                    if old.kind == "dir" and re.fullmatch(re.escape(item_id) + r"-[0-9a-f]{16}", old.name):
+                        shutil.rmtree(old.path, ignore_errors=True)
                 try:
                     build_preview(root, item_id, folder)
+                    paths.private_dir(folder)
                 except BuildError as exc:
                     return Response(f"预览生成失败 / the preview could not be built: {exc}", status=500,
                                     mimetype="text/plain")
