@@ -98,7 +98,14 @@ def build(project: Path, output: Path | None) -> None:
 
 
 def _key_path(project: Path, user: str, key: Path | None) -> Path:
-    return key if key is not None else project / "var" / "keys" / f"{user}.key"
+    from .paths import PathError, confined
+
+    if key is not None:
+        return key
+    try:  # the user name becomes a file name: var/keys/<user>.key and nowhere else
+        return confined(project / "var" / "keys", f"{user}.key")
+    except PathError as exc:
+        raise ProjectError(str(exc)) from None
 
 
 def _load_key(project: Path, user: str, key: Path | None):
@@ -148,8 +155,12 @@ def keygen(project: Path, user: str, out: Path | None, no_passphrase: bool) -> N
     if not no_passphrase:
         passphrase = os.environ.get("PUBLISHER_PASSPHRASE") or click.prompt(
             "私钥口令 / passphrase", hide_input=True, confirmation_prompt=True)
+    from .paths import PathError
+
     try:
         private, public = write_keypair(out or project / "var" / "keys", user, passphrase)
+    except PathError as exc:
+        raise ProjectError(str(exc)) from None
     except FileExistsError:
         raise ProjectError(f"'{user}' 的私钥已存在，未覆盖 / a key for '{user}' exists already; nothing was overwritten") from None
     click.echo(f"私钥 / private key: {private}")

@@ -13,11 +13,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from . import paths
 from .cells import formula_like
+from .paths import ID_PATTERN  # noqa: F401  (re-exported: the pattern item ids fullmatch)
 from .report import Finding, error, warning
 from .yamlio import CONTROL_CHARACTERS, load_yaml, read_yaml, relpath
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 # A column name is the header of every download and a key of every API: ASCII snake_case, so it
 # can never be a formula, a line break or a name that only looks like another.
 FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -197,8 +198,9 @@ class Dataset:
     kind = "dataset"
 
     def files(self) -> list[Path]:
-        """Every file that makes up this item (what an approval covers)."""
-        return sorted(p for p in self.folder.rglob("*") if p.is_file())
+        """Every file that makes up this item (what an approval covers): the regular files of
+        its folder, listed without following links (a link is a loading error, never content)."""
+        return paths.regular_files(self.folder)
 
     def resource(self, name: str) -> Resource | None:
         return next((r for r in self.resources if r.name == name), None)
@@ -359,16 +361,36 @@ class _Loader:
         return parsed
 
     def check_id(self, item_id: str, path: Path) -> bool:
-        if ID_PATTERN.match(item_id):
+        if paths.is_id(item_id):  # fullmatch: "air-mini\n" is not "air-mini"
             return True
+        shown = paths.printable(item_id)
         self.err(
             "item-id-invalid",
-            f"编号 '{item_id}' 无效：只能用小写英文字母、数字和连字符（最长 64 个字符），中文标题请写在 title 中",
-            f"id '{item_id}' is invalid: use lower-case ASCII letters, digits and hyphens "
+            f"编号 '{shown}' 无效：只能用小写英文字母、数字和连字符（最长 64 个字符），中文标题请写在 title 中",
+            f"id '{shown}' is invalid: use lower-case ASCII letters, digits and hyphens "
             "(at most 64); put Chinese titles in 'title'",
-            item=item_id, file=self.rel(path),
+            item=shown, file=paths.printable(self.rel_entry(path)),
         )
         return False
+
+    def unsafe(self, entry: paths.Entry, item: str | None) -> None:
+        """A link, FIFO, device or socket where content is read: never followed or opened."""
+        what = ("符号链接", "a symbolic link") if entry.kind == "link" else ("特殊文件（管道、设备或套接字）",
+                                                                             "a special file (FIFO, device or socket)")
+        self.err(
+            "content-file-unsafe",
+            f"{self.rel_entry(entry.path)} 是{what[0]}，不予读取：内容中只能有普通文件和文件夹，请换成文件本身",
+            f"{self.rel_entry(entry.path)} is {what[1]} and is not read: content holds regular files and "
+            "folders only; put the file itself here",
+            item=item, file=self.rel_entry(entry.path),
+        )
+
+    def rel_entry(self, path: Path) -> str:
+        """``path`` relative to the project without resolving it (a link names itself)."""
+        try:
+            return paths.printable(Path(path).relative_to(self.root).as_posix())
+        except ValueError:
+            return paths.printable(Path(path).as_posix())
 
     # -- datasets ---------------------------------------------------------------------------
 
@@ -378,7 +400,13 @@ class _Loader:
             return None
         meta_path = folder / "dataset.yaml"
         file = self.rel(meta_path)
-        if not meta_path.is_file():
+        entries = paths.scan(folder)
+        for entry in entries:
+            if entry.kind in ("link", "special"):
+                self.unsafe(entry, item_id)
+        if paths.entry_kind(meta_path) in ("link", "special"):
+            return None
+        if paths.entry_kind(meta_path) != "file":
             self.err(
                 "metadata-missing",
                 "缺少 dataset.yaml：每个数据集文件夹都需要一个元数据文件",
@@ -412,10 +440,19 @@ class _Loader:
         self.check_choice(meta.get("classification"), CLASSIFICATIONS, key="classification", **where)
         self.check_choice(meta.get("update_frequency"), FREQUENCIES, key="update_frequency", **where)
         self.check_choice(meta.get("status"), DATA_STATUSES, key="status", **where)
-        resources = [
-            r for i, raw in enumerate(_as_list(meta.get("resources")))
-            if (r := self.resource(raw, i, folder, item_id, file)) is not None
-        ]
+        resources: list[Resource] = []
+        for i, raw in enumerate(_as_list(meta.get("resources"))):
+            r = self.resource(raw, i, folder, item_id, file)
+            if r is None:
+                continue
+            if any(other.name == r.name for other in resources):
+                self.err("resource-name-invalid", f"数据文件名称 '{r.name}' 重复（resources[{i}].name）：下载文件会互相覆盖",
+                         f"the resource name '{r.name}' is used twice (resources[{i}].name): its downloads "
+                         "would overwrite each other", item=item_id, file=file, key=f"resources[{i}].name")
+                continue
+            resources.append(r)
+        self.unlisted(entries, {"dataset.yaml", *(r.path.name for r in resources)}, item_id,
+                      {str(raw.get("path")) for raw in _as_list(meta.get("resources")) if isinstance(raw, dict)})
         ds = Dataset(
             id=item_id,
             folder=folder,
@@ -440,11 +477,34 @@ class _Loader:
             charts=[],
             derived=derived,
         )
-        ds.charts = [
-            c for i, raw in enumerate(_as_list(meta.get("charts")))
-            if (c := self.chart(raw, i, ds, file)) is not None
-        ]
+        for i, raw in enumerate(_as_list(meta.get("charts"))):
+            chart = self.chart(raw, i, ds, file)
+            if chart is None:
+                continue
+            if any(other.id == chart.id for other in ds.charts):
+                self.err("chart-id-invalid", f"图表编号 '{chart.id}' 重复（charts[{i}].id）",
+                         f"the chart id '{chart.id}' is used twice (charts[{i}].id)",
+                         item=ds.id, file=file, key=f"charts[{i}].id")
+                continue
+            ds.charts.append(chart)
         return ds
+
+    def unlisted(self, entries: list[paths.Entry], listed: set[str], item: str, named: set[str]) -> None:
+        """Files and folders in a dataset folder that are neither dataset.yaml nor a resource:
+        an approval would cover bytes nobody reviews, so they are refused. (Files a resource
+        names but that are unsafe or invalid are reported there, not here.)"""
+        for entry in entries:
+            if entry.kind not in ("file", "dir") or entry.name in listed or entry.name in named:
+                continue
+            what = ("文件夹", "folder") if entry.kind == "dir" else ("文件", "file")
+            self.err(
+                "content-file-unlisted",
+                f"{what[0]} {entry.name} 不是本数据集的数据文件（dataset.yaml 的 resources 中没有列出）：请在 resources 中列出，"
+                "或移出数据集文件夹",
+                f"the {what[1]} {entry.name} is no resource of this dataset (dataset.yaml lists it under no "
+                "resources[].path): list it, or move it out of the dataset folder",
+                item=item, file=self.rel_entry(entry.path),
+            )
 
     def derived(self, raw: Any, item: str, file: str) -> DerivedFrom | None:
         """The ``derived:`` block: a known method and at least one input dataset id."""
@@ -472,14 +532,32 @@ class _Loader:
             return None
         self.check_keys(raw, ("name", "path", "schema"), ("title", "description", "format"),
                         item=item, file=file, prefix=prefix)
+        name = raw.get("name")
+        if name is not None and not paths.is_resource_name(name):
+            self.err("resource-name-invalid",
+                     f"'{prefix}name' 的值 {name!r} 无效：数据文件名称会成为下载文件名，只能用小写英文字母、数字、连字符和下划线"
+                     "（最长 64 个字符）",
+                     f"'{prefix}name' {name!r} is invalid: a resource name becomes the name of its download files; "
+                     "use lower-case ASCII letters, digits, hyphens and underscores (at most 64)",
+                     item=item, file=file, key=prefix + "name")
+            return None
         rel = str(raw.get("path") or "")
-        path = (folder / rel).resolve()
-        if rel and (folder.resolve() not in path.parents):
-            self.err("metadata-invalid", f"'{prefix}path' 必须指向数据集文件夹内的文件：{rel}",
-                     f"'{prefix}path' must name a file inside the dataset folder: {rel}",
+        if rel and not paths.is_file_name(rel):
+            self.err("resource-path-invalid",
+                     f"'{prefix}path' 的值 {rel!r} 无效：应为 dataset.yaml 旁边的文件名（英文字母、数字、点、连字符、下划线，"
+                     "不以点开头，不含 / 或 ..）",
+                     f"'{prefix}path' {rel!r} is invalid: give the name of a file beside dataset.yaml (ASCII "
+                     "letters, digits, dots, hyphens, underscores; no leading dot, no / or ..)",
                      item=item, file=file, key=prefix + "path")
             return None
-        if rel and not path.is_file():
+        path = folder.resolve() / rel
+        kind = paths.entry_kind(path) if rel else None
+        if kind in ("link", "special", "dir"):
+            if kind == "dir":
+                self.err("resource-path-invalid", f"'{prefix}path' 指向的是文件夹：{rel}",
+                         f"'{prefix}path' names a folder: {rel}", item=item, file=file, key=prefix + "path")
+            return None  # a link or special file is reported by the folder scan, and never read
+        if rel and kind != "file":
             self.err(
                 "resource-file-missing",
                 f"数据文件 {rel} 不存在（{prefix}path）",
@@ -558,6 +636,12 @@ class _Loader:
             return None
         self.check_keys(raw, ("id", "kind", "resource", "x", "y", "title"),
                         ("group", "aggregate", "options", "description"), item=ds.id, file=file, prefix=key + ".")
+        if raw.get("id") is not None and not paths.is_id(str(raw["id"])):
+            self.err("chart-id-invalid",
+                     f"'{key}.id' 的值 {raw['id']!r} 无效：只能用小写英文字母、数字和连字符（最长 64 个字符）",
+                     f"'{key}.id' {raw['id']!r} is invalid: use lower-case ASCII letters, digits and hyphens "
+                     "(at most 64)", item=ds.id, file=file, key=key + ".id")
+            return None
         self.check_choice(raw.get("kind"), CHART_KINDS, key=key + ".kind", item=ds.id, file=file)
         self.check_choice(raw.get("aggregate", "none"), AGGREGATES, key=key + ".aggregate", item=ds.id, file=file)
         chart = Chart(
@@ -597,7 +681,7 @@ class _Loader:
     def front_matter(self, path: Path, item: str) -> tuple[dict | None, str]:
         file = self.rel(path)
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            text = paths.read_regular(path).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             self.err("file-encoding", f"文件不是 UTF-8 编码（第 {exc.start} 字节），请另存为 UTF-8",
                      f"file is not UTF-8 (byte {exc.start}); save it as UTF-8", item=item, file=file)
@@ -641,7 +725,7 @@ class _Loader:
         en_path = path.with_name(f"{item_id}.en.md")
         en_meta: dict = {}
         body_en = None
-        if en_path.is_file():
+        if paths.entry_kind(en_path) == "file":
             en_meta_read, body_en = self.front_matter(en_path, item_id)
             en_meta = en_meta_read or {}
             if not en_meta.get("title"):
@@ -690,24 +774,41 @@ def load_content(root: Path) -> Content:
     loader = _Loader(root)
     registry: dict[str, Any] = {}
     registry_path = content_dir / "registry.yaml"
-    if registry_path.is_file():
+    kind = paths.entry_kind(registry_path)
+    if kind in ("link", "special"):
+        loader.unsafe(paths.Entry(registry_path, kind), None)
+    elif kind == "file":
         data, found = read_yaml(registry_path, root)
         loader.findings.extend(found)
         if isinstance(data, dict):
             registry = data
+    # Listed without following links: a link or special file is reported, never read (a link
+    # to var/log.key would otherwise be hashed, archived and logged; a FIFO would block).
     datasets: dict[str, Dataset] = {}
     dataset_dir = content_dir / "datasets"
     if dataset_dir.is_dir():
-        for folder in sorted(p for p in dataset_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            ds = loader.dataset(folder)
-            if ds is not None:
-                datasets[ds.id] = ds
+        for entry in paths.scan(dataset_dir):
+            if entry.name.startswith("."):
+                continue
+            if entry.kind in ("link", "special"):
+                loader.unsafe(entry, entry.name)
+            elif entry.kind == "dir":
+                ds = loader.dataset(entry.path)
+                if ds is not None:
+                    datasets[ds.id] = ds
     bulletins: dict[str, Bulletin] = {}
     bulletin_dir = content_dir / "bulletins"
     if bulletin_dir.is_dir():
-        for path in sorted(bulletin_dir.glob("*.md")):
+        for entry in paths.scan(bulletin_dir):
+            path = entry.path
+            if not path.name.endswith(".md") or path.name.startswith("."):
+                continue
+            if entry.kind in ("link", "special"):
+                loader.unsafe(entry, path.name[:-6] if path.name.endswith(".en.md") else path.stem)
+            if entry.kind != "file":
+                continue
             if path.name.endswith(".en.md"):
-                if not path.with_name(path.name[:-6] + ".md").is_file():
+                if paths.entry_kind(path.with_name(path.name[:-6] + ".md")) != "file":
                     loader.err("metadata-invalid", "英文版没有对应的中文公报",
                                "this English version has no Chinese bulletin beside it",
                                item=path.name[:-6], file=loader.rel(path))

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from . import paths
 from .charts import read_air_hourly, read_resource
 from .content import DERIVED_METHODS, Content, Dataset
 from .figures import MEASURES, round_value, urban_stations
@@ -670,7 +671,7 @@ def _write(ds: Dataset, computed: Computed, sources: list[dict[str, Any]], folde
     files.update({f"{t.name}.csv": t.csv_bytes() for t in computed.tables})
     manifest = {}
     for name, data in files.items():
-        (target / name).write_bytes(data)
+        paths.confined(target, name).write_bytes(data)
         manifest[f"datasets/{ds.id}/{name}"] = hashlib.sha256(data).hexdigest()
     return manifest
 

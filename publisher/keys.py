@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from . import paths
+
 PUBLIC_KEY_PREFIX = "ed25519:"
 
 
@@ -94,10 +96,10 @@ def write_keypair(
 ) -> tuple[Path, Path]:
     """Generate a key pair and write ``<user>.key`` (0600) and ``<user>.pub`` in ``folder``."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_path, public_path = paths.confined(folder, f"{user}.key"), paths.confined(folder, f"{user}.pub")
+    folder.mkdir(mode=paths.PRIVATE_DIR_MODE, parents=True, exist_ok=True)
     pem, public = generate_keypair(user, passphrase)
-    private_path = write_private_key(folder / f"{user}.key", pem)
-    public_path = folder / f"{user}.pub"
+    write_private_key(private_path, pem)
     public_path.write_text(public + "\n", encoding="ascii")
     return private_path, public_path
 

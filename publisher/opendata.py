@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
+from . import paths
 from .cells import column_may_be_live, neutralise, neutralise_number_cell
 from .content import Dataset, FieldSpec, Resource, Text
 from .xlsx import Workbook
@@ -181,14 +182,14 @@ def plan_open_data(site: SiteModel, scratch: Path) -> OpenDataPlan:
         if not published:
             continue
         newest = published[-1]
-        shutil.copytree(scratch / newest.folder, scratch / DATA_DIR / ds_id / LATEST)
+        shutil.copytree(paths.confined(scratch, newest.folder), paths.confined(scratch, DATA_DIR, ds_id, LATEST))
         plan.published[ds_id] = published
-        _write_bytes(scratch / DATA_DIR / ds_id / "versions.json",
+        _write_bytes(scratch, f"{DATA_DIR}/{ds_id}/versions.json",
                      _json_bytes(_versions_index(site, current, published)))
     if plan.published:
-        _write_bytes(scratch / BULK_ZIP, _bulk_zip(site, plan, tz))
-        _write_bytes(scratch / DCAT_CATALOGUE, _json_bytes(dcat_catalogue(site, plan)))
-        _write_bytes(scratch / POD_CATALOGUE, _json_bytes(pod_catalogue(site, plan)))
+        _write_bytes(scratch, BULK_ZIP, _bulk_zip(site, plan, tz))
+        _write_bytes(scratch, DCAT_CATALOGUE, _json_bytes(dcat_catalogue(site, plan)))
+        _write_bytes(scratch, POD_CATALOGUE, _json_bytes(pod_catalogue(site, plan)))
     return plan
 
 
@@ -203,15 +204,17 @@ def export_open_data(plan: OpenDataPlan, site_dir: Path) -> dict[str, list[Downl
     for versions in plan.published.values():
         for pv in versions:
             for d in pv.files:
-                if _sha256((site_dir / d.url).read_bytes()) != d.sha256:
+                if _sha256(paths.confined(site_dir, d.url).read_bytes()) != d.sha256:
                     raise OpenDataError(f"下载文件与发布内容不一致 / download differs from the release: {d.url}")
     return plan.downloads
 
 
 def _write_version(site: SiteModel, version: DatasetVersion, ds: Dataset, scratch: Path,
                    tz: ZoneInfo) -> PublishedVersion:
+    if not paths.is_id(version.dataset_id) or not isinstance(version.number, int):
+        raise OpenDataError(f"数据集编号或版本号无效 / invalid dataset id or version: {version.dataset_id!r} "
+                            f"{version.number!r}")
     folder = f"{DATA_DIR}/{version.dataset_id}/{version.number}"
-    out = scratch / folder
     files: dict[str, bytes] = {}
     downloads: list[Download] = []
 
@@ -237,6 +240,8 @@ def _write_version(site: SiteModel, version: DatasetVersion, ds: Dataset, scratc
         source = version.files.get(r.name)
         if source is None:
             continue  # a resource added in a later version
+        if not paths.is_resource_name(r.name):  # checked when loaded; again here, where it becomes a file name
+            raise OpenDataError(f"数据文件名称无效 / invalid resource name: {r.name!r}")
         rows, published = _read_approved(r, source, version)
         tables.append((r, published))
         add(f"{r.name}.csv", made(f"{r.name}.csv", lambda: _csv_bytes(published, rows, excel=False)), "csv",
@@ -264,7 +269,7 @@ def _write_version(site: SiteModel, version: DatasetVersion, ds: Dataset, scratc
     sums = "".join(f"{_sha256(files[name])}  {name}\n" for name in sorted(files))
     add("SHA256SUMS", sums.encode("ascii"), "checksums", Text("校验和（SHA-256）", "Checksums (SHA-256)"))
     for name, data in files.items():
-        _write_bytes(out / name, data)
+        _write_bytes(scratch, f"{folder}/{name}", data)
     return PublishedVersion(version=version, dataset=ds, folder=folder, files=downloads)
 
 
@@ -905,7 +910,7 @@ def _bulk_zip(site: SiteModel, plan: OpenDataPlan, tz: ZoneInfo) -> bytes:
             if d.format != "csv":
                 continue
             r = ds.resource(d.resource or "")
-            entries.append((f"{ds_id}/{d.name}", (plan.scratch / d.url).read_bytes()))
+            entries.append((f"{ds_id}/{d.name}", paths.confined(plan.scratch, d.url).read_bytes()))
             writer.writerow([neutralise(str(v)) for v in (
                 ds_id, newest.version.number, newest.version.released_at.isoformat(), newest.version.reason,
                 d.resource, f"{ds_id}/{d.name}", d.bytes, d.sha256,
@@ -933,11 +938,13 @@ def _zip_entry(name: str, when: tuple[int, int, int, int, int, int]) -> zipfile.
 
 
 def _zip_bytes(entries: list[tuple[str, bytes]], when: tuple[int, int, int, int, int, int]) -> bytes:
-    """A deterministic zip: entries in the order given, fixed times and attributes."""
+    """A deterministic zip: entries in the order given, fixed times and attributes. Every member
+    name is a safe relative path (:func:`publisher.paths.zip_member`): no ``..``, no absolute
+    names, so unpacking a release never writes outside its folder (zip-slip)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in entries:
-            archive.writestr(_zip_entry(name, when), data)
+            archive.writestr(_zip_entry(paths.zip_member(name), when), data)
     return buffer.getvalue()
 
 
@@ -945,7 +952,9 @@ def _json_bytes(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
+def _write_bytes(base: Path, rel: str, data: bytes) -> None:
+    """Write ``base/rel``; the resolved path must stay inside ``base`` (the scratch folder)."""
+    path = paths.confined(base, rel)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
 

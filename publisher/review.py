@@ -38,14 +38,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask, Response, abort, redirect, request
 from jinja2 import DictLoader, Environment, select_autoescape
 
-from . import keys
+from . import keys, paths
 from .config import load_rules
 from .diff import item_diff
 from .report import Finding
 from .review_preview import PreviewGrants, create_preview_app
 from .site import BuildError, build_preview
 from .throttle import Failure, UnlockThrottle, Wait
-from .workflow import WorkflowError, approve, item_states, log_signer, open_log, reject
+from .workflow import WorkflowError, approve, item_states, log_signer, open_log, private_var, reject
 
 SESSION_COOKIE = "publisher_review_session"
 IDLE_SECONDS = 30 * 60
@@ -391,15 +391,19 @@ def create_app(root: Path, *, allow_remote: bool = False, monotonic: Callable[[]
         if sess[1].user is None:
             return back("/", sess)
         state, _ = one_state(item_id)
-        folder = root / "var" / "previews" / f"{item_id}-{state.digest[:16]}"
+        if not paths.is_id(item_id):
+            abort(404)
+        preview_dir = paths.private_dir(private_var(root) / "previews")  # owner-only, like all of var/
+        folder = paths.confined(preview_dir, f"{item_id}-{state.digest[:16]}")
         with preview_lock:  # one build at a time; later requests reuse it
             if not folder.is_dir():
-                for old in folder.parent.glob(f"{item_id}-*"):
-                    if re.fullmatch(rf"{re.escape(item_id)}-[0-9a-f]{{16}}", old.name):  # not another item's
-                        previews.revoke(old)
-                        shutil.rmtree(old, ignore_errors=True)  # previews of versions since replaced
+                for old in paths.scan(preview_dir):  # previews of this item's versions since replaced
+                    if old.kind == "dir" and re.fullmatch(re.escape(item_id) + r"-[0-9a-f]{16}", old.name):
+                        previews.revoke(old.path)
+                        shutil.rmtree(old.path, ignore_errors=True)
                 try:
                     build_preview(root, item_id, folder)
+                    paths.private_dir(folder)
                 except BuildError as exc:
                     return Response(f"预览生成失败 / the preview could not be built: {exc}", status=500,
                                     mimetype="text/plain")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import hashlib
 import io
 import json
 import logging
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
-from . import clock
+from . import clock, paths
 from .check import check_content, run_rules
 from .charts import RenderedChart, build_chart, dataset_frames, plotly_js, registry_names
 from .feeds import ReleaseEntry, release_entries, write_feeds, write_sitemap
@@ -38,7 +39,7 @@ from .report import Report
 from .verify import inclusion_proof_documents
 from .warnings import derive_warnings
 from .workflow import (ReleaseTree, Version, approved_versions, archive_files, archive_path, manifest, open_log,
-                       publication_time, record_publications, release_tree, version_tree)
+                       publication_time, read_content_file, record_publications, release_tree, version_tree)
 
 LANGS = ("zh", "en")
 STAGING_PREFIX = ".publisher-build-"
@@ -380,10 +381,13 @@ def _with_preview(tree: ReleaseTree, current: Content, approved: dict[str, list[
     """The release tree with ``item_id``'s current files in place of any approved version."""
     item = current.item(item_id)
     man = manifest(current, item)
-    for rel in man.files:
-        target = folder / "content" / rel
+    for rel, sha in man.files.items():
+        data = read_content_file(current.root / "content", rel)
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise BuildError(f"预览期间 {rel} 被修改 / {rel} changed while the preview was being built")
+        target = paths.confined(folder / "content", rel)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(current.root / "content" / rel, target)
+        target.write_bytes(data)
     history = approved.setdefault(item_id, [])
     version = Version(number=len(history) + 1, digest=man.digest, files=man.files, approved_at=now.isoformat(),
                       reason="correction" if history else "initial", note="预览 / preview", approvals=[])
@@ -418,7 +422,7 @@ def _dataset_versions(root: Path, release: Release, approved: dict[str, list[Ver
             if v is current:
                 dataset, when = ds, publication_time(v, ds.release_at)
             else:
-                dataset = version_tree(root, v, folder / ds_id / str(v.number)).datasets[ds_id]
+                dataset = version_tree(root, v, paths.confined(folder, ds_id, str(v.number))).datasets[ds_id]
                 when = datetime.fromisoformat(v.published_at)
             kept = {url: (sha, archive_path(root, sha)) for url, sha in v.published_files.items()
                     if archive_path(root, sha).is_file()}
@@ -494,7 +498,7 @@ def _export_log(root: Path, release: Release, site_dir: Path) -> None:
     published = {e.seq: e for e in entries if e.event == "publication" and e.item in public and e.seq < len(lines)}
     for seq, document in inclusion_proof_documents(lines, sorted(published), checkpoint).items():
         e = published[seq]
-        (proofs / f"{e.item}-v{e.version}.json").write_text(
+        paths.confined(proofs, f"{e.item}-v{int(e.version)}.json").write_text(
             json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
@@ -533,7 +537,7 @@ def _stage_bulletins(release: Release, folder: Path) -> None:
     target.mkdir(parents=True)
     for b in release.bulletins.values():
         for path in b.files():
-            shutil.copyfile(path, target / path.name)
+            paths.confined(target, path.name).write_bytes(paths.read_regular(path))
 
 
 def pelican_settings(root: Path, site: SiteModel, content_dir: Path, output_dir: Path) -> dict[str, Any]:
@@ -625,6 +629,9 @@ def _export(site: SiteModel, site_dir: Path) -> None:
 def _verify(site: SiteModel, site_dir: Path) -> int:
     """Last look before the swap: the pages that must exist do, and no excluded id leaks."""
     files = [p for p in site_dir.rglob("*") if p.is_file()]
+    links = [p.relative_to(site_dir).as_posix() for p in site_dir.rglob("*") if p.is_symlink()]
+    if links:  # every file of the site is written by the build itself; a link is no such file
+        raise BuildError(f"输出中有符号链接 / the output holds symbolic links: {', '.join(links[:5])}")
     if not (site_dir / "index.html").is_file():
         raise BuildError("生成结果缺少首页 index.html / the build produced no index.html")
     # every download's SHA-256 was checked when export_open_data moved it in

@@ -13,8 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +20,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from . import clock, keys
+from . import clock, keys, paths
 from .audit import AuditLog, Entry
 from .check import check_content
 from .config import Rules, load_rules
@@ -145,20 +143,41 @@ def var_dir(root: Path) -> Path:
     return Path(root) / VAR_DIR
 
 
+def private_var(root: Path) -> Path:
+    """``var/``, owner-only: made 0700 if missing, and an existing one tightened each time it is
+    opened (var/ and var/keys/ 0700, the log, its key and private keys 0600, every folder and file
+    of the archive 0700/0600, every preview folder 0700), whatever modes a backup, an older
+    release or a umask left on them. Only modes that are too wide are changed (a few lstat calls
+    per archived file)."""
+    folder = paths.private_dir(var_dir(root))
+    for entry in paths.scan(folder):
+        if entry.kind == "file":
+            paths.private_file(entry.path)  # the log and its journal, log.key
+    paths.tighten_tree(folder / ARCHIVE_DIR)
+    paths.tighten_tree(folder / "keys")
+    if paths.entry_kind(folder / "previews") == "dir":
+        paths.private_dir(folder / "previews")
+        for entry in paths.scan(folder / "previews"):
+            if entry.kind == "dir":
+                paths.private_dir(entry.path)
+    return folder
+
+
 def open_log(root: Path) -> AuditLog:
     """The project's audit log, created on first use."""
-    folder = var_dir(root)
-    folder.mkdir(parents=True, exist_ok=True)
-    return AuditLog(folder / LOG_FILE)
+    folder = private_var(root)
+    log = AuditLog(folder / LOG_FILE)
+    paths.private_file(folder / LOG_FILE)
+    return log
 
 
 def log_signer(root: Path) -> tuple[str, Ed25519PrivateKey]:
     """The key that signs the log's checkpoints: ``var/log.key``, made on first use (0600)."""
-    path = var_dir(root) / LOG_KEY_FILE
+    path = private_var(root) / LOG_KEY_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         pem, _ = keys.generate_keypair(LOG_KEY_NAME, None)
         keys.write_private_key(path, pem)
+    paths.private_file(path)
     return LOG_KEY_NAME, keys.load_private_key(path, None)
 
 
@@ -172,40 +191,68 @@ def trusted_log_keys(root: Path) -> dict[str, str]:
 
 
 def manifest(content: Content, item: Item) -> Manifest:
-    """Hash every file of ``item`` as it is now."""
+    """Hash every file of ``item`` as it is now (read without following links)."""
     base = content.root / "content"
-    return Manifest(item.id, {p.relative_to(base).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                              for p in item.files()})
+    files = {}
+    for p in item.files():
+        try:
+            files[p.relative_to(base).as_posix()] = hashlib.sha256(paths.read_regular(p)).hexdigest()
+        except paths.PathError as exc:  # a file swapped for a link or FIFO since loading
+            raise WorkflowError(exc.zh, exc.en) from None
+    return Manifest(item.id, files)
+
+
+def read_content_file(base: Path, rel: str) -> bytes:
+    """The bytes of ``base/rel`` (``rel`` a relative path inside ``base``, the file itself
+    regular: a link or FIFO swapped in after loading is refused, not followed)."""
+    return paths.read_regular(_confined(base, rel))
+
+
+def _confined(base: Path, rel: str) -> Path:
+    """``base/rel`` for a path named by content, the log or the archive, or WorkflowError.
+
+    Only where it leads is checked here (no ``..``, nothing absolute, inside ``base``), not the
+    name patterns: a version approved before names were checked may hold a hidden file, which
+    loading then reports, rather than making every build fail."""
+    try:
+        return paths.confined(base, rel)
+    except paths.PathError as exc:
+        raise WorkflowError(exc.zh, exc.en) from None
 
 
 def archive_path(root: Path, sha256: str) -> Path:
+    if not paths.SHA256_PATTERN.fullmatch(str(sha256)):
+        raise WorkflowError(f"存档编号 {sha256!r} 不是 SHA-256", f"the archive name {sha256!r} is no SHA-256")
     return var_dir(root) / ARCHIVE_DIR / sha256[:2] / sha256
 
 
 def archive_files(root: Path, base: Path, files: dict[str, str]) -> None:
     """Copy ``files`` (path under ``base`` → SHA-256) into the project's content-addressed archive
-    (verified, written atomically)."""
+    (verified, written atomically, owner-only: 0700 folders, 0600 files)."""
     for rel, sha in files.items():
         target = archive_path(root, sha)
         if target.exists():
             continue
-        data = (base / rel).read_bytes()
+        try:
+            data = read_content_file(base, rel)
+        except paths.PathError as exc:
+            raise WorkflowError(exc.zh, exc.en) from None
         if hashlib.sha256(data).hexdigest() != sha:
             raise WorkflowError(f"文件 {rel} 在存档过程中被修改", f"{rel} changed while it was being archived")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        paths.private_dir(private_var(root) / ARCHIVE_DIR)
+        paths.private_dir(target.parent)
+        paths.write_private(target, data)
 
 
 def materialise(root: Path, files: dict[str, str], target: Path) -> None:
-    """Write an approved version's archived bytes into ``target`` (a ``content/`` folder)."""
+    """Write an approved version's archived bytes into ``target`` (a ``content/`` folder); every
+    path is checked and must stay inside ``target``."""
     for rel, sha in files.items():
+        dest = _confined(target, rel)
         source = archive_path(root, sha)
         data = source.read_bytes()
         if hashlib.sha256(data).hexdigest() != sha:
             raise WorkflowError(f"存档文件 {rel} 已损坏", f"the archived copy of {rel} is corrupted")
-        dest = target / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(data)
 
@@ -329,8 +376,8 @@ def release_tree(root: Path, current: Content, approved: dict[str, list[Version]
     folder = target / "content"
     folder.mkdir(parents=True)
     registry = current.root / "content" / "registry.yaml"
-    if registry.is_file():
-        shutil.copyfile(registry, folder / "registry.yaml")
+    if paths.entry_kind(registry) == "file":  # never a link (a loading error of the current content)
+        (folder / "registry.yaml").write_bytes(paths.read_regular(registry))
     chosen: dict[str, Version] = {}
     pending: dict[str, datetime] = {}
     for item_id, versions in sorted(approved.items()):
