@@ -15,12 +15,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from publisher import keys, merkle
 from publisher.audit import AuditLog, canonical_json, sha256_hex
 from publisher.checkpoint import format_checkpoint, sign_checkpoint, verifier_key
+from publisher.cli import cli
 from publisher.site import BuildError, build_preview, build_site
 from publisher.workflow import (LOG_KEY_NAME, approval_message, approve, archive_files, log_signer, open_log, submit,
                                 withdraw)
@@ -109,6 +111,9 @@ def test_deleting_the_newest_entries_and_checkpoints_does_not_roll_the_site_back
     with AuditLog(db_path(approved_portal)) as log:  # consistent with itself: only the pin can tell
         assert log.verify({LOG_KEY_NAME: keys.public_key_text(log_signer(approved_portal)[1])}).ok
     assert_refused(approved_portal, live, "log-truncated")
+    # and the operator's own check says the same, as the build's message suggests
+    result = CliRunner().invoke(cli, ["--project", str(approved_portal), "audit", "verify"])
+    assert result.exit_code == 1 and "[log-truncated]" in result.output
 
 
 def test_rolling_back_the_log_and_the_public_checkpoint_together_is_caught(approved_portal: Path) -> None:
