@@ -154,7 +154,8 @@ def _check_text(name: str, value: Any) -> str:
 
 
 def _entry_time(value: datetime | str | None) -> str:
-    """ISO 8601 with a UTC offset; now in Asia/Shanghai when not given."""
+    """ISO 8601 with a UTC offset, in its one canonical spelling (``datetime.isoformat``:
+    ``2024-05-01T09:00:00+08:00``); now in Asia/Shanghai when not given."""
     if value is None:
         return clock.now(TIMEZONE).replace(microsecond=0).isoformat()
     if isinstance(value, str):
@@ -165,6 +166,13 @@ def _entry_time(value: datetime | str | None) -> str:
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise AuditError("time must be a datetime with a UTC offset (e.g. +08:00)")
     return value.isoformat()
+
+
+def _check_canonical_time(value: Any) -> None:
+    # Python reads many spellings of one instant ("2024-05-01 09:00:00+08:00", "...Z", week
+    # dates); other readers of the published log do not. Stored times have exactly one.
+    if not isinstance(value, str) or _entry_time(value) != value:
+        raise AuditError(f"time {value!r} is not canonical ISO 8601 (YYYY-MM-DDTHH:MM:SS±HH:MM)")
 
 
 def _build_entry(
@@ -201,7 +209,7 @@ def _build_entry(
         raise AuditError("prev_hash must be 64 lowercase hex digits or null")
     if (prev_hash is None) != (seq == 0):
         raise AuditError("only the first entry (seq 0) has no prev_hash")
-    _entry_time(time)  # validates; stored as given so parsing never rewrites bytes
+    _check_canonical_time(time)  # appends write it canonical; parsing never rewrites bytes
     value = {
         "seq": seq,
         "time": time,
@@ -295,6 +303,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "之前保存的检查点无法验证。",
         "The saved checkpoint does not verify: {detail}.",
     ),
+    "saved-checkpoint-unknown-key": (
+        "之前保存的检查点（{saved_size} 条）不是由受信任的日志密钥签名的：日志签名密钥已被更换。",
+        "The saved checkpoint (size {saved_size}) is not signed by the trusted log key: "
+        "the log's signing key was replaced since it was saved.",
+    ),
     "history-rewritten": (
         "日志与之前保存的检查点（{saved_size} 条）不一致：历史记录被改写。",
         "The log is not consistent with the saved checkpoint of size {saved_size}: "
@@ -322,6 +335,16 @@ class VerifyResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class VerifiedLog:
+    """A log that was verified, with what it holds: the result, and when it is ok the entries
+    (in seq order) and the newest checkpoint they were verified against."""
+
+    result: VerifyResult
+    entries: list[Entry]
+    checkpoint: str | None
 
 
 @dataclass(frozen=True)
@@ -422,8 +445,9 @@ def exported_leaves(lines: Sequence[bytes]) -> list[bytes]:
     return [parse_exported_line(i, line).leaf for i, line in enumerate(lines)]
 
 
-def _scan_entries(rows: Sequence[_Row]) -> _Problem | None:
-    """Walk the entries in order and return the first structural problem, if any."""
+def _scan_entries(rows: Sequence[_Row], parsed: list[Entry] | None = None) -> _Problem | None:
+    """Walk the entries in order and return the first structural problem, if any; each entry
+    parsed on the way is appended to ``parsed`` (so a caller never parses the log twice)."""
     prev: str | None = None  # the previous entry's hash
     for expected, row in enumerate(rows):
         if row.position != expected:
@@ -447,6 +471,8 @@ def _scan_entries(rows: Sequence[_Row]) -> _Problem | None:
         if entry.prev_hash != prev:
             return _Problem("chain-broken", expected, {"prev": expected - 1})
         prev = row.entry_hash
+        if parsed is not None:
+            parsed.append(entry)
     return None
 
 
@@ -500,12 +526,14 @@ def _verify(
     older_notes: Sequence[str],
     trusted: list[tuple[str, str]],
     origin: str | None,
-    saved_checkpoint: str | None,
+    saved_checkpoints: Sequence[str],
+    parsed: list[Entry] | None = None,
 ) -> VerifyResult:
-    """The whole verification, shared by the database and the exported folder."""
+    """The whole verification, shared by the database and the exported folder: one pass over
+    the entries (hash, chain, Merkle prefix roots), each checkpoint's signature once."""
     size = len(rows)
     problems: list[_Problem] = []
-    scan_problem = _scan_entries(rows)
+    scan_problem = _scan_entries(rows, parsed)
     if scan_problem:
         problems.append(scan_problem)
 
@@ -559,8 +587,8 @@ def _verify(
             if check.size < size:
                 problems.append(_Problem("entry-unsigned", check.size))
 
-    if saved_checkpoint is not None:
-        problems.extend(_check_saved(saved_checkpoint, trusted, origin, prefix, size))
+    for saved in saved_checkpoints:
+        problems.extend(_check_saved(saved, trusted, origin, prefix, size))
 
     return _result(size, newest_size, _first(problems))
 
@@ -574,6 +602,8 @@ def _check_saved(
 ) -> list[_Problem]:
     """Is a checkpoint saved earlier (by a reader, a witness) still a prefix of this log?"""
     check = _check_note(text, trusted, origin)
+    if check.problem == "checkpoint-unknown-key":
+        return [_Problem("saved-checkpoint-unknown-key", None, {"saved_size": check.size})]
     if check.problem is not None:
         return [_Problem("saved-checkpoint-invalid", None, {"detail": check.detail})]
     saved = check.checkpoint
@@ -869,7 +899,31 @@ class AuditLog:
             ]
             notes = [n for (n,) in self._db.execute("SELECT note FROM checkpoints ORDER BY size")]
         newest = notes[-1] if notes else None
-        return _verify(rows, newest, notes[:-1], trusted, self.origin, saved_checkpoint)
+        saved = [saved_checkpoint] if saved_checkpoint is not None else []
+        return _verify(rows, newest, notes[:-1], trusted, self.origin, saved)
+
+    def verified(self, public_keys: TrustedKeys, saved_checkpoints: Sequence[str] = ()) -> VerifiedLog:
+        """Verify the whole log (as :meth:`verify`, against every checkpoint in
+        ``saved_checkpoints``) and return it with its entries, all from one consistent read.
+
+        What a caller decides from is exactly what was verified: the entries are parsed in the
+        same pass that checks them, and are empty unless the log verified.
+        """
+        trusted = _trusted_keys(public_keys)
+        with self._read():
+            rows = [
+                _Row(seq, _as_bytes(canonical), stored_hash, item)
+                for seq, canonical, stored_hash, item in self._db.execute(
+                    "SELECT seq, canonical, entry_hash, item FROM entries ORDER BY seq"
+                )
+            ]
+            notes = [n for (n,) in self._db.execute("SELECT note FROM checkpoints ORDER BY size")]
+        newest = notes[-1] if notes else None
+        parsed: list[Entry] = []
+        result = _verify(rows, newest, notes[:-1], trusted, self.origin, list(saved_checkpoints), parsed)
+        if not result.ok:
+            return VerifiedLog(result, [], None)
+        return VerifiedLog(result, parsed, newest)
 
     # -- publishing -----------------------------------------------------------------------
 
@@ -950,7 +1004,7 @@ def verify_exported(
     checkpoint_path = log_dir / CHECKPOINT_FILE
     note = checkpoint_path.read_text(encoding="utf-8") if checkpoint_path.exists() else None
     trusted = _trusted_keys(vkey)
-    result = _verify(rows, note, [], trusted, None, None)
+    result = _verify(rows, note, [], trusted, None, [])
     if saved_checkpoint is None or not result.ok:
         return result
     return _consistency_result(result, rows, note, saved_checkpoint, trusted)
@@ -965,6 +1019,9 @@ def _consistency_result(
 ) -> VerifyResult:
     """Prove, with an RFC 6962 consistency proof, that the saved checkpoint is a prefix."""
     saved_check = _check_note(saved_text, trusted, None)
+    if saved_check.problem == "checkpoint-unknown-key":
+        problem = _Problem("saved-checkpoint-unknown-key", None, {"saved_size": saved_check.size})
+        return _result(result.size, result.checkpoint_size, problem)
     if saved_check.problem is not None:
         problem = _Problem("saved-checkpoint-invalid", None, {"detail": saved_check.detail})
         return _result(result.size, result.checkpoint_size, problem)

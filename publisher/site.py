@@ -28,7 +28,8 @@ from . import clock, paths
 from .check import check_content, run_rules
 from .charts import RenderedChart, build_chart, dataset_frames, plotly_js, registry_names
 from .feeds import ReleaseEntry, release_entries, write_feeds, write_sitemap
-from .audit import CHECKPOINT_FILE, ENTRIES_FILE, LOG_DIR
+from .audit import CHECKPOINT_FILE, ENTRIES_FILE, LOG_DIR, Entry, VerifiedLog, verify_exported
+from .checkpoint import verifier_key
 from .config import ConfigError, Rules, load_rules
 from .content import CATEGORIES, DATA_STATUSES, FREQUENCIES, Content, Dataset, load_content, reload_datasets
 from .derived import DerivedRelease, derive_datasets, record_derivations
@@ -38,8 +39,9 @@ from .release import Release, decide_release
 from .report import Report
 from .verify import inclusion_proof_documents
 from .warnings import derive_warnings
-from .workflow import (ReleaseTree, Version, approved_versions, archive_files, archive_path, manifest, open_log,
-                       publication_time, read_content_file, record_publications, release_tree, version_tree)
+from .workflow import (ReleaseTree, Version, approved_versions, archive_files, archive_path, keep_published_checkpoint,
+                       manifest, open_log, publication_time, read_content_file, record_publications, release_tree,
+                       trusted_log_keys, verified_log, version_tree)
 
 LANGS = ("zh", "en")
 STAGING_PREFIX = ".publisher-build-"
@@ -213,21 +215,36 @@ def build_site(root: Path, output: Path | None = None, now: datetime | None = No
     stage = _Stages()
     rules = load_rules(root)
     current = load_content(root)
-    approved = approved_versions(root, rules, current)
     tz = ZoneInfo(rules.site.timezone)
     now = now or clock.now(tz)
-    _refuse_time_before_log(root, now)
     output.parent.mkdir(parents=True, exist_ok=True)
     with _build_lock(output.parent):
-        return _build(root, output, rules, current, approved, now, tz, stage)
+        log = _verified_log(root, output, root / "output")
+        stage("verify log")
+        approved = approved_versions(root, rules, current, log.entries)
+        _refuse_time_before_log(log.entries, now)
+        return _build(root, output, rules, current, approved, now, tz, stage, log=log)
 
 
-def _refuse_time_before_log(root: Path, now: datetime) -> None:
+def _verified_log(root: Path, *sites: Path) -> VerifiedLog:
+    """The log the build decides from, verified first (chain, signed checkpoints, the log's key)
+    and proved to extend every checkpoint the portal published; else nothing is built."""
+    log = verified_log(root, *sites)
+    result = log.result
+    if not result.ok:
+        raise BuildError(
+            f"审计日志未通过核验，未生成网站，原网站未改动：{result.message_zh}"
+            f"请运行 publisher audit verify 查明原因 / the audit log does not verify, so nothing was built and "
+            f"the live site is unchanged: {result.message_en} Run 'publisher audit verify' to investigate. "
+            f"[{result.problem}]")
+    return log
+
+
+def _refuse_time_before_log(entries: list[Entry], now: datetime) -> None:
     """A build decides at ``now`` from the whole log, so ``now`` may not precede any entry: an
     approval logged after ``now`` would otherwise be published before it was given (a clock set
     back, or a build replayed at an earlier ``now``)."""
-    with open_log(root) as log:
-        newest = max((datetime.fromisoformat(e.time) for e in log.entries()), default=None)
+    newest = max((datetime.fromisoformat(e.time) for e in entries), default=None)
     if newest is not None and newest > now:
         raise BuildError(
             f"生成时间 {now.isoformat()} 早于审计日志中最新条目的时间 {newest.isoformat()}，未生成：请检查系统时钟"
@@ -254,14 +271,17 @@ def build_preview(root: Path, item_id: str, output: Path, now: datetime | None =
         cited = set(item.datasets) | {ref.partition("/")[0] for ref in item.charts}
     elif item.derived is not None:  # a derived dataset is computed from its inputs' published versions
         cited = set(item.derived.inputs)
-    approved = {k: v for k, v in approved_versions(root, rules, current).items() if k in cited and k != item_id}
+    log = _verified_log(root, root / "output")  # a preview shows approved bytes only from a sound log
+    stage("verify log")
+    approved = {k: v for k, v in approved_versions(root, rules, current, log.entries).items()
+                if k in cited and k != item_id}
     tz = ZoneInfo(rules.site.timezone)
     now = now or clock.now(tz)
     if item.release_at is not None and item.release_at > now:
         now = item.release_at  # show it as it will be on its release day
     output.parent.mkdir(parents=True, exist_ok=True)
     with _build_lock(output.parent):
-        return _build(root, output, rules, current, approved, now, tz, stage, preview=item_id)
+        return _build(root, output, rules, current, approved, now, tz, stage, preview=item_id, log=log)
 
 
 class _Stages:
@@ -293,7 +313,8 @@ def _build_lock(folder: Path) -> Iterator[None]:
 
 
 def _build(root: Path, output: Path, rules: Rules, current: Content, approved: dict[str, list[Version]],
-           now: datetime, tz: ZoneInfo, stage: _Stages, preview: str | None = None) -> BuildResult:
+           now: datetime, tz: ZoneInfo, stage: _Stages, preview: str | None = None,
+           log: VerifiedLog | None = None) -> BuildResult:
     """The build's stages after loading; everything is staged until the final swap."""
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=output.parent))
     try:
@@ -309,7 +330,7 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         chosen = {**tree.chosen, **derived.chosen}  # a derived item publishes its computed version
         stage("derived data")
         release = decide_release(content, report, now)
-        release.withdrawn = _withdrawn(current, approved)
+        release.withdrawn = _withdrawn(root, approved, staging / "withdrawn")
         release.scheduled.update({i: at for i, at in tree.pending.items() if i in release})
         site = SiteModel(rules=rules, content=content, release=release,
                          names={lang: registry_names(content.registry, lang) for lang in LANGS})
@@ -329,7 +350,7 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         if preview is None:  # a preview publishes nothing, so it records nothing
             record_derivations(root, derived, release)
             _record_publications(root, release, chosen, open_data)
-        site.publications = _publication_log(root, release, current)
+        site.publications = _publication_log(root, release)
         _stage_bulletins(release, staging / "content")
         _run_pelican(root, site, staging / "content", site_dir)
         stage("render")
@@ -346,8 +367,12 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
             build_search_index(site_dir)  # after every page exists, before the swap
         stage("search")
         pages = _verify(site, site_dir)
+        if preview is None:
+            _verify_published_log(root, site_dir, log)
         stage("verify")
         _swap_in(site_dir, output)
+        if preview is None:
+            keep_published_checkpoint(root, output)
         stage("swap")
     except (BuildError, ConfigError):
         raise
@@ -395,13 +420,21 @@ def _with_preview(tree: ReleaseTree, current: Content, approved: dict[str, list[
     return ReleaseTree(load_content(folder), {**tree.chosen, item_id: version}, tree.pending)
 
 
-def _withdrawn(current: Content, approved: dict[str, list[Version]]) -> dict[str, dict[str, Any]]:
-    """Withdrawn items: what their notice page shows (title, kind, time, reason)."""
+def _withdrawn(root: Path, approved: dict[str, list[Version]], folder: Path) -> dict[str, dict[str, Any]]:
+    """Withdrawn items: what their notice page shows (title, kind, time, reason), and the item
+    as approved (``item``, for the release log).
+
+    All of it comes from the withdrawn version's archived bytes and the log, never from
+    ``content/``: after a withdrawal the working copy is nobody's approved text.
+    """
     found = {}
-    for item_id, versions in approved.items():
-        item = current.item(item_id)
-        if versions[-1].withdrawn is not None and item is not None:
-            found[item_id] = {"title": item.title, "kind": item.kind, **versions[-1].withdrawn}
+    for item_id, versions in sorted(approved.items()):
+        last = versions[-1]
+        if last.withdrawn is None:
+            continue
+        item = version_tree(root, last, folder / item_id).item(item_id)
+        if item is not None:
+            found[item_id] = {"title": item.title, "kind": item.kind, "item": item, **last.withdrawn}
     return found
 
 
@@ -451,8 +484,9 @@ def _record_publications(root: Path, release: Release, chosen: dict[str, Version
     record_publications(root, chosen, {i.id: i.release_at for i in release.items()}, published_files)
 
 
-def _publication_log(root: Path, release: Release, current: Content) -> list[dict[str, Any]]:
-    """Publications and withdrawals of public items, from the audit log, newest first."""
+def _publication_log(root: Path, release: Release) -> list[dict[str, Any]]:
+    """Publications and withdrawals of public items, from the audit log, newest first; each
+    named as approved (a withdrawn item by its withdrawn version's archived metadata)."""
     public = set(release.datasets) | set(release.bulletins) | set(release.withdrawn)
     with open_log(root) as log:
         entries = [e for e in log.entries() if e.item in public]
@@ -467,7 +501,8 @@ def _publication_log(root: Path, release: Release, current: Content) -> list[dic
     for e in entries:
         if e.event not in ("publication", "withdrawal"):
             continue
-        item = release.datasets.get(e.item) or release.bulletins.get(e.item) or current.item(e.item)
+        item = (release.datasets.get(e.item) or release.bulletins.get(e.item)
+                or release.withdrawn.get(e.item, {}).get("item"))
         if item is None:
             continue
         rows.append({
@@ -500,6 +535,20 @@ def _export_log(root: Path, release: Release, site_dir: Path) -> None:
         e = published[seq]
         paths.confined(proofs, f"{e.item}-v{int(e.version)}.json").write_text(
             json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _verify_published_log(root: Path, site_dir: Path, log: VerifiedLog | None) -> None:
+    """The public log about to go live verifies with the log's key and extends the log this build
+    verified before deciding: nothing changed the log in between."""
+    if log is None or log.checkpoint is None or not (site_dir / LOG_DIR / CHECKPOINT_FILE).is_file():
+        return
+    (name, public), = trusted_log_keys(root).items()
+    result = verify_exported(site_dir, verifier_key(name, public), saved_checkpoint=log.checkpoint)
+    if not result.ok:
+        raise BuildError(
+            f"审计日志在生成过程中被改动，未生成网站，原网站未改动：{result.message_zh} / the audit log changed "
+            f"during the build, so nothing was built and the live site is unchanged: {result.message_en} "
+            f"[{result.problem}]")
 
 
 def _derive_charts(site: SiteModel, tz: ZoneInfo) -> None:

@@ -16,12 +16,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from . import clock, keys, paths
-from .audit import AuditLog, Entry
+from .audit import CHECKPOINT_FILE, LOG_DIR, AuditLog, Entry, VerifiedLog
 from .check import check_content
 from .config import Rules, load_rules
 from .content import Content, Item, load_content, parse_time, split_front_matter
@@ -32,6 +32,7 @@ LOG_FILE = "audit.sqlite"
 ARCHIVE_DIR = "archive"
 LOG_KEY_FILE = "log.key"
 LOG_KEY_NAME = "publisher-audit-log"
+PUBLISHED_CHECKPOINT_FILE = "published-checkpoint"  # the checkpoint of the last site swapped in
 SIGNATURE_CONTEXT = b"publisher-approval-v1\n"
 
 STATES: dict[str, tuple[str, str]] = {
@@ -187,6 +188,37 @@ def trusted_log_keys(root: Path) -> dict[str, str]:
     return {name: keys.public_key_text(key)}
 
 
+def published_checkpoints(root: Path, *sites: Path) -> list[str]:
+    """Every checkpoint this portal is known to have published: the copy kept in ``var/`` after
+    each successful build, and the one in each live site's public log (``<site>/log/checkpoint``).
+
+    Two places, so that rolling back the log needs both rolled back with it; the public keeps
+    its own copies besides (``docs/audit.md``)."""
+    paths = [var_dir(root) / PUBLISHED_CHECKPOINT_FILE, *(Path(site) / LOG_DIR / CHECKPOINT_FILE for site in sites)]
+    found = []
+    for path in paths:
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            if text not in found:
+                found.append(text)
+    return found
+
+
+def verified_log(root: Path, *sites: Path) -> VerifiedLog:
+    """The whole log verified with the log's key (hash chain, signed checkpoints) and proved an
+    extension of every checkpoint the portal published (:func:`published_checkpoints`)."""
+    with open_log(root) as log:
+        return log.verified(trusted_log_keys(root), published_checkpoints(root, *sites))
+
+
+def keep_published_checkpoint(root: Path, site: Path) -> None:
+    """After a site is swapped in, keep the checkpoint its public log carries in ``var/``."""
+    source = Path(site) / LOG_DIR / CHECKPOINT_FILE
+    if not source.is_file():
+        return
+    paths.write_private(var_dir(root) / PUBLISHED_CHECKPOINT_FILE, source.read_bytes())
+
+
 # -- manifests and the archive -------------------------------------------------------------
 
 
@@ -293,10 +325,15 @@ class _History:
     versions: list[Version] = field(default_factory=list)
 
 
-def _history(rules: Rules, item: Item, entries: list[Entry]) -> _History:
-    """Replay the log for one item: submissions, valid approvals, versions, withdrawals."""
+def _history(rules: Rules, item: Item, entries: list[Entry],
+             roles_of: Callable[[Entry], list[str]] | None = None) -> _History:
+    """Replay the log for one item: submissions, valid approvals, versions, withdrawals.
+
+    ``roles_of(approval)``: the roles the approved bytes need (the build reads them from the
+    archived metadata); by default those of ``item``, the working copy.
+    """
     h = _History()
-    required = rules.required_roles(item)
+    required_now = rules.required_roles(item)
     by_digest: dict[str, Version] = {}
     derived_from: dict[str, str] = {}  # digest of computed files -> digest of the approved definition
     for e in entries:
@@ -307,12 +344,16 @@ def _history(rules: Rules, item: Item, entries: list[Entry]) -> _History:
         elif e.event == "rejection":
             h.rejections[digest] = e
             h.approvals.pop(digest, None)
-        elif e.event == "approval" and approval_signature_ok(rules, e.details, item.id, e.actor):
+        elif (e.event == "approval" and Manifest(item.id, e.files).digest == digest
+              and approval_signature_ok(rules, e.details, item.id, e.actor)):
+            # The signature covers the digest, not the entry's file list: the files must hash to
+            # it, or an approval of some bytes would publish others.
             if h.submissions.get(digest) == e.actor or digest in by_digest:
                 continue
             done = h.approvals.setdefault(digest, [])
             if e.details["role"] not in {a.details["role"] for a in done}:
                 done.append(e)
+            required = roles_of(e) if roles_of is not None else required_now
             if all(role in {a.details["role"] for a in done} for role in required):
                 first = done[0].details
                 version = Version(number=len(h.versions) + 1, digest=digest, files=dict(e.files),
@@ -337,23 +378,67 @@ def _history(rules: Rules, item: Item, entries: list[Entry]) -> _History:
     return h
 
 
-def approved_versions(root: Path, rules: Rules, content: Content) -> dict[str, list[Version]]:
+def approved_versions(root: Path, rules: Rules, content: Content,
+                      entries: list[Entry] | None = None) -> dict[str, list[Version]]:
     """Every item's fully approved versions, oldest first, from the log alone (no checks run).
 
     A version withdrawn since carries ``withdrawn``; the build publishes an item's newest
-    version unless it is withdrawn, from the archived bytes.
+    version unless it is withdrawn, from the archived bytes. ``entries``: the log as verified
+    (:func:`verified_log`); read unverified when not given.
     """
-    with open_log(root) as log:
-        entries = log.entries()
+    if entries is None:
+        with open_log(root) as log:
+            entries = log.entries()
     by_item: dict[str, list[Entry]] = {}
     for e in entries:
         by_item.setdefault(e.item, []).append(e)
     found = {}
-    for item in content.items():
-        versions = _history(rules, item, by_item.get(item.id, [])).versions
+    # The log decides, not the working copy: the roles a version needs are those its own approved
+    # bytes call for (their category and department, read from the archive), and an item deleted
+    # from content/ keeps what was approved (taking it down is a withdrawal, on the log).
+    roles: dict[str, list[str]] = {}  # digest -> required roles
+
+    def roles_of(approval: Entry) -> list[str]:
+        digest = approval.details.get("digest", "")
+        if digest not in roles:
+            meta = _archived_meta(root, approval.files) or {}
+            roles[digest] = rules.required_roles(_ArchivedItem(approval.item, str(meta.get("category", "")),
+                                                               str(meta.get("department", ""))))
+        return roles[digest]
+
+    items: dict[str, Any] = {item.id: item for item in content.items()}
+    for item_id in sorted(set(by_item) - set(items)):
+        items[item_id] = _ArchivedItem(item_id, "", "")
+    for item_id, item in items.items():
+        versions = _history(rules, item, by_item.get(item_id, []), roles_of).versions
         if versions:
-            found[item.id] = versions
+            found[item_id] = versions
     return found
+
+
+@dataclass(frozen=True)
+class _ArchivedItem:
+    """What the approval rules need of an item, as its archived metadata declares it."""
+
+    id: str
+    category: str
+    department: str
+
+
+def _archived_meta(root: Path, files: dict[str, str]) -> dict[str, Any] | None:
+    """The metadata (``dataset.yaml``, or a bulletin's front matter) of archived bytes, if any."""
+    from .yamlio import load_yaml
+
+    meta_path = next((p for p in files if p.endswith("/dataset.yaml")), None) or next(
+        (p for p in files if p.endswith(".md") and not p.endswith(".en.md")), None)
+    source = archive_path(root, files[meta_path]) if meta_path is not None else None
+    if source is None or not source.is_file():
+        return None
+    text = source.read_bytes().decode("utf-8-sig")
+    if meta_path.endswith(".md"):
+        text = split_front_matter(text)[0] or ""
+    meta, _ = load_yaml(text, meta_path)
+    return meta if isinstance(meta, dict) else None
 
 
 @dataclass
@@ -399,17 +484,8 @@ def release_tree(root: Path, current: Content, approved: dict[str, list[Version]
 
 def _embargo(root: Path, version: Version) -> datetime | None:
     """The ``release_at`` a version's own metadata (dataset.yaml or bulletin) sets, if any."""
-    from .yamlio import load_yaml
-
-    meta_path = next((p for p in version.files if p.endswith("/dataset.yaml")), None) or next(
-        (p for p in version.files if p.endswith(".md") and not p.endswith(".en.md")), None)
-    if meta_path is None:
-        return None
-    text = archive_path(root, version.files[meta_path]).read_bytes().decode("utf-8-sig")
-    if meta_path.endswith(".md"):
-        text = split_front_matter(text)[0] or ""
-    meta, _ = load_yaml(text, meta_path)
-    value = meta.get("release_at") if isinstance(meta, dict) else None
+    meta = _archived_meta(root, version.files)
+    value = meta.get("release_at") if meta is not None else None
     return parse_time(value)[0] if value is not None else None
 
 

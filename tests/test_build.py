@@ -79,10 +79,11 @@ def test_two_builds_are_byte_identical(approved_portal: Path, tmp_path: Path) ->
 def test_rebuild_replaces_output_and_leaves_no_staging_folder(approved_portal: Path) -> None:
     portal = approved_portal
     build_site(portal)
-    (portal / "content/bulletins/air-2025-01.md").unlink()
-    (portal / "content/bulletins/air-2025-01.en.md").unlink()
+    # (Deleting an approved item's files no longer unpublishes it: the log decides, and taking
+    # it down is a withdrawal; see tests/adversarial/test_log.py.)
+    (portal / "output/bulletins/stale.html").write_text("stale", encoding="utf-8")
     build_site(portal)
-    assert not (portal / "output/bulletins/air-2025-01.html").exists()  # no stale output
+    assert not (portal / "output/bulletins/stale.html").exists()  # no stale output
     assert not [p for p in portal.iterdir() if p.name.startswith(".publisher-build-")]
 
 
