@@ -202,12 +202,15 @@ def approve(project: Path, items: tuple[str, ...], user: str, key: Path | None, 
 @click.argument("item")
 @click.option("--as", "user", required=True, help="审批人 / The approver.")
 @click.option("--reason", required=True, help="退回原因 / Why it is sent back.")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="私钥文件 / Private key file (default: PROJECT/var/keys/USER.key).")
 @click.pass_obj
-def reject(project: Path, item: str, user: str, reason: str) -> None:
-    """退回条目 / Send an item back to its department with a reason."""
+def reject(project: Path, item: str, user: str, reason: str, key: Path | None) -> None:
+    """签名退回条目 / Sign that an item's current bytes are sent back, with a reason."""
     from .workflow import reject as reject_item
 
-    entry = _workflow_call(reject_item, project, item, user, reason)
+    private_key = _load_key(project, user, key)
+    entry = _workflow_call(reject_item, project, item, user, private_key, reason)
     click.echo(f"已退回 / rejected: {item} (log #{entry.seq})")
 
 

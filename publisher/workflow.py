@@ -37,6 +37,7 @@ LOG_KEY_NAME = "publisher-audit-log"
 SIGNATURE_CONTEXT = b"publisher-approval-v1\n"
 SUBMISSION_CONTEXT = b"publisher-submission-v1\n"
 REOPENING_CONTEXT = b"publisher-reopening-v1\n"
+REJECTION_CONTEXT = b"publisher-rejection-v1\n"
 
 STATES: dict[str, tuple[str, str]] = {
     "draft": ("草稿（未提交）", "draft (not submitted)"),
@@ -236,6 +237,13 @@ def reopening_message(item: str, digest: str, user: str, role: str, reason: str)
     return REOPENING_CONTEXT + body.encode("utf-8")
 
 
+def rejection_message(item: str, digest: str, user: str, reason: str) -> bytes:
+    """The bytes an approver signs to send a version back: item, digest, the approver and the reason."""
+    body = json.dumps({"digest": digest, "item": item, "reason": reason, "user": user},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return REJECTION_CONTEXT + body.encode("utf-8")
+
+
 def _signed_by(listed_key: str | None, details: dict[str, Any], message: bytes) -> bool:
     """Whether ``details`` carry a signature of ``message`` by ``listed_key`` (the rules' key)."""
     if not listed_key or details.get("public_key") != listed_key:
@@ -262,6 +270,15 @@ def submission_signature_ok(rules: Rules, details: dict[str, Any], item: str, ac
     if submitter is None:
         return False
     return _signed_by(submitter.public_key, details, submission_message(item, str(details.get("digest", "")), actor))
+
+
+def rejection_ok(rules: Rules, details: dict[str, Any], item: str, actor: str) -> bool:
+    """A rejection counts only if signed with the key listed for an approver."""
+    approver = rules.approvers.get(actor)
+    if approver is None:
+        return False
+    message = rejection_message(item, str(details.get("digest", "")), actor, str(details.get("reason", "")))
+    return _signed_by(approver.public_key, details, message)
 
 
 def reopen_roles(rules: Rules, item: Item) -> list[str]:
@@ -309,7 +326,7 @@ class _History:
 def _history(rules: Rules, item: Item, entries: list[Entry]) -> _History:
     """Replay the log for one item: signed submissions, valid approvals, versions, withdrawals.
 
-    Only signed entries change what counts: an unsigned submission or reopening is ignored, and a
+    Only signed entries change what counts: an unsigned submission, rejection or reopening is ignored, and a
     rejection stands for its bytes until a valid reopening (submitting them again does not lift it).
     """
     h = _History()
@@ -322,7 +339,7 @@ def _history(rules: Rules, item: Item, entries: list[Entry]) -> _History:
             h.submissions.setdefault(digest, []).append((e.actor, e.details["public_key"]))
             if digest not in h.rejections and digest not in by_digest:
                 h.open.add(digest)
-        elif e.event == "rejection":
+        elif e.event == "rejection" and rejection_ok(rules, e.details, item.id, e.actor):
             h.rejections[digest] = e
             h.approvals.pop(digest, None)
             h.open.discard(digest)
@@ -737,17 +754,26 @@ def _planned_approval(ctx: _Context, item_id: str, entries: list[Entry], user: s
     return item_id, len(h.versions) + 1, man, open_roles[0], details
 
 
-def reject(root: Path, item_id: str, user: str, reason: str, *, time: datetime | None = None) -> Entry:
-    """Record that an approver sends the item's current bytes back, with the reason."""
+def reject(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, reason: str, *,
+           time: datetime | None = None) -> Entry:
+    """Sign and record that an approver sends the item's current bytes back, with the reason.
+
+    The rejection stands for those bytes until the press office or the department's reviewer
+    reopens them (:func:`reopen`)."""
     ctx = _load(root, [item_id])
-    if ctx.rules.approvers.get(user) is None:
+    approver = ctx.rules.approvers.get(user)
+    if approver is None:
         raise WorkflowError(f"'{user}' 不在审批人名单中", f"'{user}' is not an approver")
+    public = _check_key(user, approver.public_key, private_key)
     if not reason.strip():
         raise WorkflowError("请用 --reason 说明退回原因", "give the reason for rejecting with --reason")
     man = ctx.manifest(item_id)
+    signature = keys.sign(private_key, rejection_message(item_id, man.digest, user, reason))
+    details = {"digest": man.digest, "reason": reason, "public_key": public,
+               "signature": base64.b64encode(signature).decode("ascii")}
     with open_log(root) as log:
-        return log.append("rejection", user, item_id, files=man.files, time=time,
-                          details={"digest": man.digest, "reason": reason}, signer=log_signer(root))
+        return log.append("rejection", user, item_id, files=man.files, time=time, details=details,
+                          signer=log_signer(root))
 
 
 def reopen(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, reason: str, *,

@@ -121,7 +121,7 @@ def leak_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     approve_one(project, "leak-awaiting", ("zhang-min",))  # the press office has not approved
     add_bulletin(project, "leak-rejected", "LEAK-REJECT-3c")
     submit(project, "leak-rejected", "data-officer", demo_key("data-officer"))
-    reject(project, "leak-rejected", "li-hua", "措辞不当 / wording")
+    reject(project, "leak-rejected", "li-hua", demo_key("li-hua"), "措辞不当 / wording")
     # the release calendar shows an embargoed item's title and date, so the marker is elsewhere
     add_dataset(project, "leak-embargoed", "LEAK-EMBARGO-4d", extra="release_at: 2099-01-01T09:00:00+08:00\n",
                 title="二〇九九年例行发布")

@@ -104,7 +104,7 @@ def test_forged_approval_in_the_log_does_not_count(project: Path) -> None:
 
 def test_reject_and_withdraw(project: Path) -> None:
     submit(project, "air-mini", OFFICER, key(project, OFFICER))
-    reject(project, "air-mini", PRESS, "单位写错了 / wrong unit")
+    reject(project, "air-mini", PRESS, key(project, PRESS), "单位写错了 / wrong unit")
     assert state(project, "air-mini") == "rejected"
     with pytest.raises(WorkflowError, match="was rejected"):
         approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
@@ -239,7 +239,7 @@ def test_reopen_needs_a_standing_rejection_and_the_listed_key(project: Path) -> 
     submit(project, "air-mini", OFFICER, key(project, OFFICER))
     with pytest.raises(WorkflowError, match="nothing to reopen"):
         reopen(project, "air-mini", PRESS, key(project, PRESS), "x")
-    reject(project, "air-mini", PRESS2, "缺说明 / explain")
+    reject(project, "air-mini", PRESS2, key(project, PRESS2), "缺说明 / explain")
     with pytest.raises(WorkflowError, match="does not match the public key listed for 'li-hua'"):
         reopen(project, "air-mini", PRESS, key(project, PRESS2), "x")
     with pytest.raises(WorkflowError, match="--reason"):

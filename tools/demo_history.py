@@ -127,7 +127,7 @@ def replay(root: Path) -> None:
     # Rejected by the Qinghe reviewer.
     submit(root, "self-monitoring-hongda-power-2025-12", "ent-hongda-power", demo_key("ent-hongda-power"),
            time=clock.tick())
-    reject(root, "self-monitoring-hongda-power-2025-12", "wang-jing",
+    reject(root, "self-monitoring-hongda-power-2025-12", "wang-jing", demo_key("wang-jing"),
            "12月15日2号锅炉排口数据缺失，请补报后重新提交 / data of boiler 2 missing on 15 December; "
            "complete them and submit again", time=clock.tick())
 

@@ -125,3 +125,19 @@ def test_reopening_rejected_bytes_without_authority_leaves_the_rejection_standin
     assert reopened.returncode == 0, reopened.stderr
     assert cli(project, "submit", "air-mini", "--as", OFFICER).returncode == 0
     assert state(project, "air-mini").state == "awaiting"
+
+
+def test_a_rejection_in_a_press_officers_name_without_her_key_blocks_nothing(project: Path) -> None:
+    assert cli(project, "submit", "air-mini", "--as", OFFICER).returncode == 0
+    # a submitter who wants the item held back types the press officer's name (the CLI has her
+    # key file only if she left it there; the log is writable by whoever runs publisher)
+    content = load_content(project)
+    man = manifest(content, content.item("air-mini"))
+    with open_log(project) as log:
+        log.append("rejection", PRESS, "air-mini", files=man.files, signer=log_signer(project),
+                   details={"digest": man.digest, "reason": "撤下 / take it down"})
+    after = state(project, "air-mini")
+    assert after.state == "awaiting" and after.rejection is None
+    for user in (REVIEWER, PRESS):
+        approve(project, "air-mini", user, keys.demo_key(user), ack_warnings=True)
+    assert state(project, "air-mini").state == "approved"
