@@ -234,12 +234,15 @@ def reopen(project: Path, item: str, user: str, reason: str, key: Path | None) -
 @click.argument("item")
 @click.option("--as", "user", required=True, help="新闻办公室审批人 / A press-office approver.")
 @click.option("--reason", required=True, help="撤回原因（公开显示） / Why it is withdrawn (shown publicly).")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="私钥文件 / Private key file (default: PROJECT/var/keys/USER.key).")
 @click.pass_obj
-def withdraw(project: Path, item: str, user: str, reason: str) -> None:
-    """撤回已发布的条目 / Withdraw a published item."""
+def withdraw(project: Path, item: str, user: str, reason: str, key: Path | None) -> None:
+    """签名撤回已发布的条目 / Sign the withdrawal of a published item."""
     from .workflow import withdraw as withdraw_item
 
-    for entry in _workflow_call(withdraw_item, project, item, user, reason):
+    private_key = _load_key(project, user, key)
+    for entry in _workflow_call(withdraw_item, project, item, user, private_key, reason):
         click.echo(f"已撤回 / withdrawn: {entry.item} (log #{entry.seq})")
 
 

@@ -38,6 +38,7 @@ SIGNATURE_CONTEXT = b"publisher-approval-v1\n"
 SUBMISSION_CONTEXT = b"publisher-submission-v1\n"
 REOPENING_CONTEXT = b"publisher-reopening-v1\n"
 REJECTION_CONTEXT = b"publisher-rejection-v1\n"
+WITHDRAWAL_CONTEXT = b"publisher-withdrawal-v1\n"
 
 STATES: dict[str, tuple[str, str]] = {
     "draft": ("草稿（未提交）", "draft (not submitted)"),
@@ -237,11 +238,13 @@ def reopening_message(item: str, digest: str, user: str, role: str, reason: str)
     return REOPENING_CONTEXT + body.encode("utf-8")
 
 
-def rejection_message(item: str, digest: str, user: str, reason: str) -> bytes:
-    """The bytes an approver signs to send a version back: item, digest, the approver and the reason."""
+def rejection_message(item: str, digest: str, user: str, reason: str, *,
+                      context: bytes = REJECTION_CONTEXT) -> bytes:
+    """The bytes an approver signs to send a version back (or, with ``WITHDRAWAL_CONTEXT``, to take
+    a published version down): item, digest, the approver and the reason."""
     body = json.dumps({"digest": digest, "item": item, "reason": reason, "user": user},
                       sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return REJECTION_CONTEXT + body.encode("utf-8")
+    return context + body.encode("utf-8")
 
 
 def _signed_by(listed_key: str | None, details: dict[str, Any], message: bytes) -> bool:
@@ -278,6 +281,16 @@ def rejection_ok(rules: Rules, details: dict[str, Any], item: str, actor: str) -
     if approver is None:
         return False
     message = rejection_message(item, str(details.get("digest", "")), actor, str(details.get("reason", "")))
+    return _signed_by(approver.public_key, details, message)
+
+
+def withdrawal_ok(rules: Rules, details: dict[str, Any], item: str, actor: str) -> bool:
+    """A withdrawal counts only if signed with the key listed for a press-office approver."""
+    approver = rules.approvers.get(actor)
+    if approver is None or PRESS_OFFICE not in approver.roles:
+        return False
+    message = rejection_message(item, str(details.get("digest", "")), actor, str(details.get("reason", "")),
+                                context=WITHDRAWAL_CONTEXT)
     return _signed_by(approver.public_key, details, message)
 
 
@@ -326,7 +339,8 @@ class _History:
 def _history(rules: Rules, item: Item, entries: list[Entry]) -> _History:
     """Replay the log for one item: signed submissions, valid approvals, versions, withdrawals.
 
-    Only signed entries change what counts: an unsigned submission, rejection or reopening is ignored, and a
+    Only signed entries change what counts: an unsigned submission, rejection, reopening or withdrawal
+    is ignored, and a
     rejection stands for its bytes until a valid reopening (submitting them again does not lift it).
     """
     h = _History()
@@ -368,7 +382,7 @@ def _history(rules: Rules, item: Item, entries: list[Entry]) -> _History:
             # the definition counts as published once a version computed from it is
             recipe = by_digest[derived_from[digest]]
             recipe.published_at = recipe.published_at or e.time
-        elif e.event == "withdrawal":
+        elif e.event == "withdrawal" and withdrawal_ok(rules, e.details, item.id, e.actor):
             for v in h.versions:
                 if v.withdrawn is None:
                     v.withdrawn = {"time": e.time, "user": e.actor, "reason": e.details.get("reason", "")}
@@ -810,8 +824,9 @@ def reopen(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, 
                           details=details, signer=log_signer(root))
 
 
-def withdraw(root: Path, item_id: str, user: str, reason: str, *, time: datetime | None = None) -> list[Entry]:
-    """Withdraw a published item: its pages give way to a notice with the reason.
+def withdraw(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, reason: str, *,
+             time: datetime | None = None) -> list[Entry]:
+    """Sign and record the withdrawal of a published item: its pages give way to a notice with the reason.
 
     Every derived dataset computed from it is withdrawn in the same transaction (its numbers
     rest on the withdrawn data), with a reason naming the input. Returns the entries, the item's
@@ -820,6 +835,7 @@ def withdraw(root: Path, item_id: str, user: str, reason: str, *, time: datetime
     approver = ctx.rules.approvers.get(user)
     if approver is None or "press-office" not in approver.roles:
         raise WorkflowError("只有新闻办公室可以撤回已发布的内容", "only the press office can withdraw a published item")
+    public = _check_key(user, approver.public_key, private_key)
     if not reason.strip():
         raise WorkflowError("请用 --reason 说明撤回原因", "give the reason for withdrawing with --reason")
     time = time or clock.now(ctx.rules.site.timezone)
@@ -836,6 +852,9 @@ def withdraw(root: Path, item_id: str, user: str, reason: str, *, time: datetime
                                         f"'{item_id}' has no published version to withdraw")
                 continue  # a derived dataset not approved, or withdrawn already
             why = reason if target == item_id else f"所依据的数据集 {item_id} 已撤回 / its input {item_id} was withdrawn: {reason}"
+            digest = h.versions[-1].digest
+            signature = keys.sign(private_key, rejection_message(target, digest, user, why, context=WITHDRAWAL_CONTEXT))
             actions.append({"event": "withdrawal", "actor": user, "item": target, "version": h.versions[-1].number,
-                            "time": time, "details": {"digest": h.versions[-1].digest, "reason": why}})
+                            "time": time, "details": {"digest": digest, "reason": why, "public_key": public,
+                                                      "signature": base64.b64encode(signature).decode("ascii")}})
         return log.append_many(actions, signer=log_signer(root))

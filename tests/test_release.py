@@ -136,7 +136,7 @@ def leak_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     build_site(project, now=NOW)
     first = project / "output-first"
     shutil.copytree(project / "output", first)
-    withdraw(project, "leak-withdrawn", "li-hua", "数据有误，撤回核实 / under review")
+    withdraw(project, "leak-withdrawn", "li-hua", demo_key("li-hua"), "数据有误，撤回核实 / under review")
     csv = folder / "daily.csv"
     csv.write_text(csv.read_text(encoding="utf-8").replace("LEAK-OLD-8h", "LEAK-NEW-9i"), encoding="utf-8")
     build_site(project, now=NOW)

@@ -115,8 +115,8 @@ def test_reject_and_withdraw(project: Path) -> None:
     approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
     approve(project, "air-mini", PRESS, key(project, PRESS))
     with pytest.raises(WorkflowError, match="only the press office"):
-        withdraw(project, "air-mini", REVIEWER, "x")
-    withdraw(project, "air-mini", PRESS, "发现仪器故障 / instrument fault found")
+        withdraw(project, "air-mini", REVIEWER, key(project, REVIEWER), "x")
+    withdraw(project, "air-mini", PRESS, key(project, PRESS), "发现仪器故障 / instrument fault found")
     assert state(project, "air-mini") == "withdrawn"
 
 

@@ -141,3 +141,16 @@ def test_a_rejection_in_a_press_officers_name_without_her_key_blocks_nothing(pro
     for user in (REVIEWER, PRESS):
         approve(project, "air-mini", user, keys.demo_key(user), ack_warnings=True)
     assert state(project, "air-mini").state == "approved"
+
+
+def test_a_withdrawal_in_a_press_officers_name_without_her_key_takes_nothing_down(project: Path) -> None:
+    from conftest import approve_items
+
+    approve_items(project, ("air-mini",))
+    content = load_content(project)
+    man = manifest(content, content.item("air-mini"))
+    with open_log(project) as log:
+        log.append("withdrawal", PRESS, "air-mini", version=1, signer=log_signer(project),
+                   details={"digest": man.digest, "reason": "撤下 / take it down"})
+    after = state(project, "air-mini")
+    assert after.state == "approved" and after.versions[-1].withdrawn is None
