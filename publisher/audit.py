@@ -60,6 +60,7 @@ EVENTS = (
     "check",
     "approval",
     "rejection",
+    "reopening",
     "derivation",
     "publication",
     "withdrawal",

@@ -144,10 +144,10 @@ def _workflow_call(func, *args, **kwargs):
 @click.option("--no-passphrase", is_flag=True, help="不加密私钥（仅用于演示） / Leave the key unencrypted (demo only).")
 @click.pass_obj
 def keygen(project: Path, user: str, out: Path | None, no_passphrase: bool) -> None:
-    """生成审批人的 Ed25519 密钥 / Create an approver's Ed25519 key pair.
+    """生成审批人或提交人的 Ed25519 密钥 / Create an approver's or submitter's Ed25519 key pair.
 
     The private key is written encrypted with a passphrase (mode 0600); add the printed public
-    key to the approver's entry in release_rules.yaml.
+    key to the person's entry under approvers or submitters in release_rules.yaml.
     """
     from .keys import write_keypair
 
@@ -166,17 +166,21 @@ def keygen(project: Path, user: str, out: Path | None, no_passphrase: bool) -> N
     click.echo(f"私钥 / private key: {private}")
     click.echo("请把公钥写入 release_rules.yaml / add the public key to release_rules.yaml:")
     click.echo(f"  approvers: {{{user}: {{public_key: {public.read_text().strip()}}}}}")
+    click.echo(f"  (提交人 / or, for a submitter) submitters: {{{user}: {{public_key: {public.read_text().strip()}}}}}")
 
 
 @cli.command()
 @click.argument("items", nargs=-1, required=True)
 @click.option("--as", "user", required=True, help="提交人 / Who submits.")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="私钥文件 / Private key file (default: PROJECT/var/keys/USER.key).")
 @click.pass_obj
-def submit(project: Path, items: tuple[str, ...], user: str) -> None:
-    """提交条目待审批 / Submit the current version of ITEMS for approval."""
+def submit(project: Path, items: tuple[str, ...], user: str, key: Path | None) -> None:
+    """签名提交条目待审批 / Sign a submission of the current version of ITEMS for approval."""
     from .workflow import submit as submit_items
 
-    for entry in _workflow_call(submit_items, project, list(items), user):
+    private_key = _load_key(project, user, key)
+    for entry in _workflow_call(submit_items, project, list(items), user, private_key):
         click.echo(f"已提交 / submitted: {entry.item} (log #{entry.seq}, {entry.details['digest'][:12]})")
 
 
@@ -209,25 +213,47 @@ def approve(project: Path, items: tuple[str, ...], user: str, key: Path | None, 
 @click.argument("item")
 @click.option("--as", "user", required=True, help="审批人 / The approver.")
 @click.option("--reason", required=True, help="退回原因 / Why it is sent back.")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="私钥文件 / Private key file (default: PROJECT/var/keys/USER.key).")
 @click.pass_obj
-def reject(project: Path, item: str, user: str, reason: str) -> None:
-    """退回条目 / Send an item back to its department with a reason."""
+def reject(project: Path, item: str, user: str, reason: str, key: Path | None) -> None:
+    """签名退回条目 / Sign that an item's current bytes are sent back, with a reason."""
     from .workflow import reject as reject_item
 
-    entry = _workflow_call(reject_item, project, item, user, reason)
+    private_key = _load_key(project, user, key)
+    entry = _workflow_call(reject_item, project, item, user, private_key, reason)
     click.echo(f"已退回 / rejected: {item} (log #{entry.seq})")
+
+
+@cli.command()
+@click.argument("item")
+@click.option("--as", "user", required=True, help="新闻办公室或本部门审核人 / The press office or the department's reviewer.")
+@click.option("--reason", required=True, help="重新开放的原因 / Why the rejected bytes may be submitted again.")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="私钥文件 / Private key file (default: PROJECT/var/keys/USER.key).")
+@click.pass_obj
+def reopen(project: Path, item: str, user: str, reason: str, key: Path | None) -> None:
+    """重新开放被退回的版本 / Let the rejected current bytes of ITEM be submitted again."""
+    from .workflow import reopen as reopen_item
+
+    private_key = _load_key(project, user, key)
+    entry = _workflow_call(reopen_item, project, item, user, private_key, reason)
+    click.echo(f"已重新开放 / reopened: {item} as {entry.details['role']} (log #{entry.seq})")
 
 
 @cli.command()
 @click.argument("item")
 @click.option("--as", "user", required=True, help="新闻办公室审批人 / A press-office approver.")
 @click.option("--reason", required=True, help="撤回原因（公开显示） / Why it is withdrawn (shown publicly).")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="私钥文件 / Private key file (default: PROJECT/var/keys/USER.key).")
 @click.pass_obj
-def withdraw(project: Path, item: str, user: str, reason: str) -> None:
-    """撤回已发布的条目 / Withdraw a published item."""
+def withdraw(project: Path, item: str, user: str, reason: str, key: Path | None) -> None:
+    """签名撤回已发布的条目 / Sign the withdrawal of a published item."""
     from .workflow import withdraw as withdraw_item
 
-    for entry in _workflow_call(withdraw_item, project, item, user, reason):
+    private_key = _load_key(project, user, key)
+    for entry in _workflow_call(withdraw_item, project, item, user, private_key, reason):
         click.echo(f"已撤回 / withdrawn: {entry.item} (log #{entry.seq})")
 
 

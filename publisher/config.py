@@ -100,6 +100,19 @@ class Approver:
 
 
 @dataclass
+class Submitter:
+    """A person who may submit items of one department (or enterprise), from ``submitters``.
+
+    A submission is signed with this key; the approval workflow compares keys, not names, to keep
+    a submitter from approving the same bytes."""
+
+    id: str
+    name: Text
+    department: str
+    public_key: str | None = None  # "ed25519:<base64>"; without one the person cannot submit
+
+
+@dataclass
 class Permission:
     """Who may publish one category, from ``permissions.<category>``."""
 
@@ -177,6 +190,7 @@ class Rules:
     raw: dict[str, Any] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)  # warnings about the file itself
     approvers: dict[str, Approver] = field(default_factory=dict)
+    submitters: dict[str, Submitter] = field(default_factory=dict)
     permissions: dict[str, Permission] = field(default_factory=dict)
     approvals: dict[str, list[str]] = field(default_factory=dict)
     units: list[str] = field(default_factory=list)
@@ -206,16 +220,21 @@ class Rules:
         its own publication. The workflow also refuses an approval by the submitter.
         """
         tokens = self.approvals.get(getattr(item, "category", ""), self.approvals.get("default", []))
+        reviewer = self.department_reviewer_role(item)
+        roles = []
+        for token in tokens:
+            role = reviewer if token == REVIEWER_OF_DEPARTMENT else token
+            if role not in roles:
+                roles.append(role)
+        return roles
+
+    def department_reviewer_role(self, item: Any) -> str:
+        """``reviewer:<department>`` for the department owning ``item`` (an enterprise's: its parent)."""
         dept_id = str(getattr(item, "department", ""))
         dept = self.departments.get(dept_id)
         if dept is not None and dept.level == "enterprise" and dept.parent:
             dept_id = dept.parent
-        roles = []
-        for token in tokens:
-            role = f"reviewer:{dept_id}" if token == REVIEWER_OF_DEPARTMENT else token
-            if role not in roles:
-                roles.append(role)
-        return roles
+        return f"reviewer:{dept_id}"
 
     def approvers_with_role(self, role: str) -> list[Approver]:
         return [a for a in self.approvers.values() if role in a.roles]
@@ -265,12 +284,13 @@ DEFAULTS: dict[str, Any] = {
     "report": {"max_findings_per_rule": 20},
 }
 
-TOP_KEYS = ("version", "site", "departments", "approvers", "permissions", "approvals", "units", "parameters",
+TOP_KEYS = ("version", "site", "departments", "approvers", "submitters", "permissions", "approvals", "units", "parameters",
             "values", "validity", "quality", "privacy", "files", "report", "warnings")
 WARNING_KEYS = ("active_days", "trend_months", "trend_min_months", "trend_p", "air_class")
 SITE_KEYS = ("name", "publisher", "base_url", "timezone", "license", "city")
 DEPARTMENT_KEYS = ("name", "level", "area", "kind", "parent", "credit_code")
 APPROVER_KEYS = ("name", "roles", "department", "public_key")
+SUBMITTER_KEYS = ("name", "department", "public_key")
 PERMISSION_KEYS = ("publishers", "publisher_levels", "row_area_column", "row_credit_code_column")
 PARAMETER_KEYS = ("name", "units", "range")
 VALIDITY_KEYS = ("period", "categories", "parameters", "min_values", "min_values_february", "severity", "clause",
@@ -432,6 +452,8 @@ def parse_rules(data: dict[str, Any], findings: list[Finding], path: Path = Path
     site = _site(s, data)
     departments = _departments(s, data)
     approvers = _approvers(s, data, departments)
+    submitters = _submitters(s, data, departments)
+    _distinct_keys(s, approvers, submitters)
     permissions = _permissions(s, data, departments)
     approvals = _approvals(s, data, departments)
     units = s.strings(data["units"], "units") if "units" in data else list(DEFAULTS["units"])
@@ -461,7 +483,7 @@ def parse_rules(data: dict[str, Any], findings: list[Finding], path: Path = Path
     _warnings(s, data)
     return Rules(
         path=path, site=site, departments=departments, raw=data, findings=findings,
-        approvers=approvers, permissions=permissions, approvals=approvals, units=units,
+        approvers=approvers, submitters=submitters, permissions=permissions, approvals=approvals, units=units,
         parameters=parameters, sentinels=sentinels, validity=validity, quality=quality, privacy=privacy,
         max_field_chars=int(s.number(files.get("max_field_chars"), "files.max_field_chars", 10_000,
                                      minimum=1, integer=True)),
@@ -573,15 +595,67 @@ def _approvers(s: _Schema, data: dict, departments: dict[str, Department]) -> di
         dept = a.get("department")
         if dept is not None and dept not in departments:
             s.bad(f"{key}.department", f"未知的部门 '{dept}'", f"unknown department '{dept}'")
-        public_key = a.get("public_key")
-        if public_key not in (None, "") and (not isinstance(public_key, str) or not public_key.startswith("ed25519:")):
-            s.bad(f"{key}.public_key", "公钥应写成 ed25519:<base64>（或留空，待审批流程填写）",
-                  "a public key is written ed25519:<base64> (or left empty for the approval workflow to fill)")
         approvers[str(user_id)] = Approver(
             id=str(user_id), name=s.text(a.get("name"), f"{key}.name", required=True), roles=roles,
-            department=str(dept) if dept else None, public_key=public_key or None,
+            department=str(dept) if dept else None, public_key=_public_key(s, a.get("public_key"), f"{key}.public_key"),
         )
     return approvers
+
+
+def _public_key(s: _Schema, value: Any, key: str) -> str | None:
+    """An ``ed25519:<base64>`` public key of 32 bytes, or None when left empty."""
+    from .keys import KeyFileError, public_key_raw
+
+    if value in (None, ""):
+        return None
+    try:
+        if not isinstance(value, str):
+            raise KeyFileError(_kind(value))
+        public_key_raw(value)
+    except KeyFileError:
+        s.bad(key, "公钥应写成 ed25519:<32 字节的 base64>（publisher keygen 打印的那一行），或留空",
+              "a public key is written ed25519:<base64 of 32 bytes> (the line 'publisher keygen' prints), or left empty")
+        return None
+    return value.strip()
+
+
+def _submitters(s: _Schema, data: dict, departments: dict[str, Department]) -> dict[str, Submitter]:
+    """``submitters``: who may submit items of which department, and the key that signs it."""
+    submitters: dict[str, Submitter] = {}
+    raw = s.mapping(data.get("submitters"), "submitters")
+    for user_id, a in raw.items():
+        key = f"submitters.{user_id}"
+        if not isinstance(a, dict):
+            s.bad(key, f"应为键值映射，实际为 {_kind(a)}", f"expected a mapping, got {_kind(a)}")
+            continue
+        s.unknown(a, SUBMITTER_KEYS, key)
+        dept = a.get("department")
+        if dept is None:
+            s.bad(f"{key}.department", "缺少提交人所属的部门（或企业）编号 department",
+                  "'department' (the department or enterprise the submitter belongs to) is missing")
+        elif dept not in departments:
+            s.bad(f"{key}.department", f"未知的部门 '{dept}'", f"unknown department '{dept}'")
+        submitters[str(user_id)] = Submitter(
+            id=str(user_id), name=s.text(a.get("name"), f"{key}.name", required=True), department=str(dept or ""),
+            public_key=_public_key(s, a.get("public_key"), f"{key}.public_key"),
+        )
+    return submitters
+
+
+def _distinct_keys(s: _Schema, approvers: dict[str, Approver], submitters: dict[str, Submitter]) -> None:
+    """One key, one person: a key listed for two user ids would let one person act as two.
+
+    The same id may appear as approver and submitter (with one key or two): the workflow
+    compares both ids and keys, so that person never approves what they submitted."""
+    seen: dict[str, str] = {}
+    for section, people in (("approvers", approvers), ("submitters", submitters)):
+        for user_id, person in people.items():
+            if not person.public_key:
+                continue
+            other = seen.setdefault(person.public_key, user_id)
+            if other != user_id:
+                s.bad(f"{section}.{user_id}.public_key", f"该公钥已登记给 '{other}'：每人使用自己的密钥",
+                      f"this public key is listed for '{other}' already: each person signs with their own key")
 
 
 def _permissions(s: _Schema, data: dict, departments: dict[str, Department]) -> dict[str, Permission]:

@@ -454,7 +454,7 @@ def create_app(root: Path, *, allow_remote: bool = False, monotonic: Callable[[]
                 raise WorkflowError(f"'{item_id}' 在打开审核页面后已被修改，请重新打开页面查看新版本",
                                     f"the item changed after the page was opened; reopen '{item_id}' to review "
                                     "the new version")
-            entry = reject(root, item_id, session.user, reason)
+            entry = reject(root, item_id, session.user, session.key, reason)
         except WorkflowError as exc:
             session.message = ("error", exc.zh, exc.en)
             return review_page(item_id, sess, status=409)

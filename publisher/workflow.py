@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from . import clock, keys, paths
 from .audit import CHECKPOINT_FILE, LOG_DIR, AuditLog, Entry, VerifiedLog
 from .check import check_content
-from .config import Rules, load_rules
+from .config import PRESS_OFFICE, Approver, Rules, load_rules
 from .content import Content, Item, load_content, parse_time, split_front_matter
 from .report import Report
 
@@ -34,6 +34,10 @@ LOG_KEY_FILE = "log.key"
 LOG_KEY_NAME = "publisher-audit-log"
 PUBLISHED_CHECKPOINT_FILE = "published-checkpoint"  # the checkpoint of the last site swapped in
 SIGNATURE_CONTEXT = b"publisher-approval-v1\n"
+SUBMISSION_CONTEXT = b"publisher-submission-v1\n"
+REOPENING_CONTEXT = b"publisher-reopening-v1\n"
+REJECTION_CONTEXT = b"publisher-rejection-v1\n"
+WITHDRAWAL_CONTEXT = b"publisher-withdrawal-v1\n"
 
 STATES: dict[str, tuple[str, str]] = {
     "draft": ("草稿（未提交）", "draft (not submitted)"),
@@ -112,6 +116,7 @@ class ItemState:
     roles_done: list[str]
     versions: list[Version] = field(default_factory=list)
     rejection: dict[str, Any] | None = None
+    submitted_by: list[str] = field(default_factory=list)  # who signed a submission of the current bytes
 
     @property
     def label_zh(self) -> str:
@@ -127,7 +132,7 @@ class ItemState:
             "state_en": self.label_en, "digest": self.digest, "department": self.department,
             "category": self.category, "release_at": self.release_at, "errors": self.errors,
             "warnings": self.warnings, "roles_required": self.roles_required,
-            "roles_done": self.roles_done, "rejection": self.rejection,
+            "roles_done": self.roles_done, "rejection": self.rejection, "submitted_by": self.submitted_by,
             "versions": [
                 {"number": v.number, "digest": v.digest, "approved_at": v.approved_at, "reason": v.reason,
                  "note": v.note, "published_at": v.published_at, "withdrawn": v.withdrawn,
@@ -299,19 +304,89 @@ def approval_message(item: str, digest: str, role: str, user: str) -> bytes:
     return SIGNATURE_CONTEXT + body.encode("utf-8")
 
 
+def submission_message(item: str, digest: str, user: str) -> bytes:
+    """The bytes a submitter signs: the item, its version digest and the submitter."""
+    body = json.dumps({"digest": digest, "item": item, "user": user}, sort_keys=True, separators=(",", ":"))
+    return SUBMISSION_CONTEXT + body.encode("utf-8")
+
+
+def reopening_message(item: str, digest: str, user: str, role: str, reason: str) -> bytes:
+    """The bytes signed to reopen rejected bytes: item, digest, the person, the role and the reason."""
+    body = json.dumps({"digest": digest, "item": item, "reason": reason, "role": role, "user": user},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return REOPENING_CONTEXT + body.encode("utf-8")
+
+
+def rejection_message(item: str, digest: str, user: str, reason: str, *,
+                      context: bytes = REJECTION_CONTEXT) -> bytes:
+    """The bytes an approver signs to send a version back (or, with ``WITHDRAWAL_CONTEXT``, to take
+    a published version down): item, digest, the approver and the reason."""
+    body = json.dumps({"digest": digest, "item": item, "reason": reason, "user": user},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return context + body.encode("utf-8")
+
+
+def _signed_by(listed_key: str | None, details: dict[str, Any], message: bytes) -> bool:
+    """Whether ``details`` carry a signature of ``message`` by ``listed_key`` (the rules' key)."""
+    if not listed_key or details.get("public_key") != listed_key:
+        return False
+    try:
+        signature = base64.b64decode(str(details.get("signature") or ""), validate=True)
+    except ValueError:
+        return False
+    return bool(signature) and keys.verify(listed_key, message, signature)
+
+
 def approval_signature_ok(rules: Rules, details: dict[str, Any], item: str, actor: str) -> bool:
     """An approval entry counts only if its signature verifies with the key listed for its user."""
     approver = rules.approvers.get(actor)
-    if approver is None or not approver.public_key or details.get("public_key") != approver.public_key:
+    if approver is None or details.get("role") not in approver.roles:
         return False
-    if details.get("role") not in approver.roles:
+    message = approval_message(item, str(details.get("digest", "")), details["role"], actor)
+    return _signed_by(approver.public_key, details, message)
+
+
+def submission_signature_ok(rules: Rules, details: dict[str, Any], item: str, actor: str) -> bool:
+    """A submission entry counts only if signed with the key listed for its user in ``submitters``."""
+    submitter = rules.submitters.get(actor)
+    if submitter is None:
         return False
-    try:
-        signature = base64.b64decode(details.get("signature", ""), validate=True)
-    except ValueError:
+    return _signed_by(submitter.public_key, details, submission_message(item, str(details.get("digest", "")), actor))
+
+
+def rejection_ok(rules: Rules, details: dict[str, Any], item: str, actor: str) -> bool:
+    """A rejection counts only if signed with the key listed for an approver."""
+    approver = rules.approvers.get(actor)
+    if approver is None:
         return False
-    message = approval_message(item, details.get("digest", ""), details["role"], actor)
-    return keys.verify(approver.public_key, message, signature)
+    message = rejection_message(item, str(details.get("digest", "")), actor, str(details.get("reason", "")))
+    return _signed_by(approver.public_key, details, message)
+
+
+def withdrawal_ok(rules: Rules, details: dict[str, Any], item: str, actor: str) -> bool:
+    """A withdrawal counts only if signed with the key listed for a press-office approver."""
+    approver = rules.approvers.get(actor)
+    if approver is None or PRESS_OFFICE not in approver.roles:
+        return False
+    message = rejection_message(item, str(details.get("digest", "")), actor, str(details.get("reason", "")),
+                                context=WITHDRAWAL_CONTEXT)
+    return _signed_by(approver.public_key, details, message)
+
+
+def reopen_roles(rules: Rules, item: Item) -> list[str]:
+    """The roles that may reopen an item's rejected bytes: the press office, the owning department's reviewer."""
+    return [PRESS_OFFICE, rules.department_reviewer_role(item)]
+
+
+def reopening_ok(rules: Rules, details: dict[str, Any], item: Item, actor: str) -> bool:
+    """A reopening counts only if signed by an approver's listed key, in a role that may reopen."""
+    approver = rules.approvers.get(actor)
+    role = details.get("role")
+    if approver is None or role not in approver.roles or role not in reopen_roles(rules, item):
+        return False
+    message = reopening_message(item.id, str(details.get("digest", "")), actor, str(role),
+                                str(details.get("reason", "")))
+    return _signed_by(approver.public_key, details, message)
 
 
 # -- history -------------------------------------------------------------------------------
@@ -319,18 +394,36 @@ def approval_signature_ok(rules: Rules, details: dict[str, Any], item: str, acto
 
 @dataclass
 class _History:
-    submissions: dict[str, str] = field(default_factory=dict)  # digest -> submitter
+    # digest -> (user, public key) of every validly signed submission of those bytes, ever: separation
+    # of duties holds against all of them, not only the latest
+    submissions: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    open: set[str] = field(default_factory=set)  # digests submitted and not rejected since
     approvals: dict[str, list[Entry]] = field(default_factory=dict)  # digest -> valid approvals
-    rejections: dict[str, Entry] = field(default_factory=dict)  # digest -> latest rejection
+    rejections: dict[str, Entry] = field(default_factory=dict)  # digest -> the rejection that stands
     versions: list[Version] = field(default_factory=list)
+
+    def submitted(self, digest: str, user: str, public_key: str | None) -> bool:
+        """Whether ``user``, or anyone signing with ``public_key``, submitted these bytes."""
+        return any(u == user or (public_key and k == public_key) for u, k in self.submissions.get(digest, []))
+
+    def independent_approvals(self, digest: str) -> list[Entry]:
+        """The valid approvals of ``digest`` by people who did not submit it (by name or key), one per role."""
+        done: dict[str, Entry] = {}
+        for a in self.approvals.get(digest, []):
+            if not self.submitted(digest, a.actor, a.details.get("public_key")):
+                done.setdefault(a.details["role"], a)
+        return list(done.values())
 
 
 def _history(rules: Rules, item: Item, entries: list[Entry],
              roles_of: Callable[[Entry], list[str]] | None = None) -> _History:
-    """Replay the log for one item: submissions, valid approvals, versions, withdrawals.
+    """Replay the log for one item: signed submissions, valid approvals, versions, withdrawals.
 
-    ``roles_of(approval)``: the roles the approved bytes need (the build reads them from the
-    archived metadata); by default those of ``item``, the working copy.
+    Only signed entries change what counts: an unsigned submission, rejection, reopening or
+    withdrawal is ignored, and a rejection stands for its bytes until a valid reopening
+    (submitting them again does not lift it). ``roles_of(approval)``: the roles the approved bytes
+    need (the build reads them from the archived metadata); by default those of ``item``, the
+    working copy.
     """
     h = _History()
     required_now = rules.required_roles(item)
@@ -338,21 +431,24 @@ def _history(rules: Rules, item: Item, entries: list[Entry],
     derived_from: dict[str, str] = {}  # digest of computed files -> digest of the approved definition
     for e in entries:
         digest = e.details.get("digest", "")
-        if e.event == "submission":
-            h.submissions[digest] = e.actor
-            h.rejections.pop(digest, None)
-        elif e.event == "rejection":
+        if e.event == "submission" and submission_signature_ok(rules, e.details, item.id, e.actor):
+            h.submissions.setdefault(digest, []).append((e.actor, e.details["public_key"]))
+            if digest not in h.rejections and digest not in by_digest:
+                h.open.add(digest)
+        elif e.event == "rejection" and rejection_ok(rules, e.details, item.id, e.actor):
             h.rejections[digest] = e
             h.approvals.pop(digest, None)
+            h.open.discard(digest)
+        elif e.event == "reopening" and reopening_ok(rules, e.details, item, e.actor):
+            h.rejections.pop(digest, None)
         elif (e.event == "approval" and Manifest(item.id, e.files).digest == digest
               and approval_signature_ok(rules, e.details, item.id, e.actor)):
             # The signature covers the digest, not the entry's file list: the files must hash to
             # it, or an approval of some bytes would publish others.
-            if h.submissions.get(digest) == e.actor or digest in by_digest:
+            if digest not in h.open or digest in by_digest:
                 continue
-            done = h.approvals.setdefault(digest, [])
-            if e.details["role"] not in {a.details["role"] for a in done}:
-                done.append(e)
+            h.approvals.setdefault(digest, []).append(e)
+            done = h.independent_approvals(digest)
             required = roles_of(e) if roles_of is not None else required_now
             if all(role in {a.details["role"] for a in done} for role in required):
                 first = done[0].details
@@ -363,6 +459,7 @@ def _history(rules: Rules, item: Item, entries: list[Entry],
                                              for a in done])
                 h.versions.append(version)
                 by_digest[digest] = version
+                h.open.discard(digest)
         elif e.event == "derivation":  # a derived dataset computed under an approved definition
             derived_from[digest] = e.details.get("definition", {}).get("digest", "")
         elif e.event == "publication" and digest in by_digest:
@@ -371,7 +468,7 @@ def _history(rules: Rules, item: Item, entries: list[Entry],
             # the definition counts as published once a version computed from it is
             recipe = by_digest[derived_from[digest]]
             recipe.published_at = recipe.published_at or e.time
-        elif e.event == "withdrawal":
+        elif e.event == "withdrawal" and withdrawal_ok(rules, e.details, item.id, e.actor):
             for v in h.versions:
                 if v.withdrawn is None:
                     v.withdrawn = {"time": e.time, "user": e.actor, "reason": e.details.get("reason", "")}
@@ -555,7 +652,7 @@ def _state(rules: Rules, content: Content, report: Report, item: Item, entries: 
     errors = sum(1 for f in found if f.severity.value == "error")
     warnings = sum(1 for f in found if f.severity.value == "warning")
     required = rules.required_roles(item)
-    done = [a.details["role"] for a in h.approvals.get(man.digest, [])]
+    done = [a.details["role"] for a in h.independent_approvals(man.digest)]
     current = next((v for v in h.versions if v.digest == man.digest), None)
     latest = h.versions[-1] if h.versions else None
     if latest is not None and latest.withdrawn is not None and current in (None, latest):
@@ -571,7 +668,7 @@ def _state(rules: Rules, content: Content, report: Report, item: Item, entries: 
         state = "failing"
     elif man.digest in h.rejections:
         state = "rejected"
-    elif man.digest in h.submissions:
+    elif man.digest in h.open:
         state = "awaiting"
     else:
         state = "draft"
@@ -584,6 +681,7 @@ def _state(rules: Rules, content: Content, report: Report, item: Item, entries: 
         category=item.category, release_at=item.release_at.isoformat() if item.release_at else None,
         errors=errors, warnings=warnings, roles_required=required, roles_done=done,
         versions=h.versions, rejection=rejection,
+        submitted_by=list(dict.fromkeys(user for user, _ in h.submissions.get(man.digest, []))),
     )
 
 
@@ -626,29 +724,73 @@ def _as_list(items: str | list[str]) -> list[str]:
     return [items] if isinstance(items, str) else list(dict.fromkeys(items))
 
 
-def submit(root: Path, items: str | list[str], user: str, *, time: datetime | None = None) -> list[Entry]:
-    """Record that ``user`` submits the current bytes of each item for approval.
+def submit(root: Path, items: str | list[str], user: str, private_key: Ed25519PrivateKey, *,
+           time: datetime | None = None) -> list[Entry]:
+    """Sign and record that ``user`` submits the current bytes of each item for approval.
 
-    All items are checked first; if any has errors, nothing is recorded.
+    ``user`` must be listed under ``submitters`` with the public half of ``private_key``, and
+    belong to each item's department. All items are checked first; if any submission would be
+    refused (errors, rejected bytes not reopened, bytes approved already), nothing is recorded.
     """
     item_ids = _as_list(items)
     ctx = _load(root, item_ids)
+    submitter = ctx.rules.submitters.get(user)
+    if submitter is None:
+        raise WorkflowError(f"'{user}' 不在发布规则的提交人名单（submitters）中",
+                            f"'{user}' is not a submitter in release_rules.yaml (submitters)")
+    public = _check_key(user, submitter.public_key, private_key)
+    with open_log(root) as log:
+        history = log.entries()
     summaries = {i: _findings_summary(ctx.report, i) for i in item_ids}
     for item_id, summary in summaries.items():
+        item = ctx.items[item_id]
+        if item.department != submitter.department:
+            raise WorkflowError(
+                f"'{user}' 属于 {submitter.department}，不能提交 {item.department} 的条目 '{item_id}'",
+                f"'{user}' belongs to {submitter.department} and cannot submit '{item_id}' of {item.department}")
         if summary["errors"]:
             raise WorkflowError(
                 f"'{item_id}' 有检查错误（{', '.join(summary['errors'])}），不能提交；请先运行 publisher check 并改正",
                 f"'{item_id}' has check errors ({', '.join(summary['errors'])}) and cannot be submitted; "
                 "run 'publisher check' and fix them first",
             )
+        digest = ctx.manifest(item_id).digest
+        h = _history(ctx.rules, item, [e for e in history if e.item == item_id])
+        if digest in h.rejections:
+            r = h.rejections[digest]
+            who = "; ".join(f"{role}: {', '.join(a.id for a in ctx.rules.approvers_with_role(role)) or '-'}"
+                            for role in reopen_roles(ctx.rules, item))
+            raise WorkflowError(
+                f"'{item_id}' 的这一版本已被退回（{r.actor}，{r.time}：{r.details.get('reason', '')}），原样重新提交"
+                f"不能撤销退回。请修改后再提交，或请新闻办公室或本部门审核人（{who}）用 publisher reopen 重新开放",
+                f"these exact bytes of '{item_id}' were rejected ({r.actor}, {r.time}: {r.details.get('reason', '')}); "
+                f"submitting them again does not lift that. Change them and submit, or ask the press office or "
+                f"the department's reviewer ({who}) to run 'publisher reopen'")
+        if any(v.digest == digest for v in h.versions):
+            raise WorkflowError(f"'{item_id}' 的当前版本已经批准，无需再次提交",
+                                f"the current version of '{item_id}' is already approved; there is nothing to submit")
     actions = []
     for item_id in item_ids:
         man = ctx.manifest(item_id)
         archive_files(ctx.content.root, ctx.content.root / "content", man.files)
+        signature = keys.sign(private_key, submission_message(item_id, man.digest, user))
         actions.append({"event": "submission", "actor": user, "item": item_id, "files": man.files, "time": time,
-                        "details": {"digest": man.digest, "findings": summaries[item_id]}})
+                        "details": {"digest": man.digest, "findings": summaries[item_id], "public_key": public,
+                                    "signature": base64.b64encode(signature).decode("ascii")}})
     with open_log(root) as log:
         return log.append_many(actions, signer=log_signer(root))
+
+
+def _check_key(user: str, listed: str | None, private_key: Ed25519PrivateKey) -> str:
+    """The public key of ``private_key`` if it is the one listed for ``user``; else why not."""
+    if not listed:
+        raise WorkflowError(f"发布规则中没有登记 '{user}' 的公钥（publisher keygen 可生成）",
+                            f"release_rules.yaml lists no public key for '{user}' (see 'publisher keygen')")
+    public = keys.public_key_text(private_key)
+    if public != listed:
+        raise WorkflowError(f"所用私钥与发布规则中登记的 '{user}' 公钥不符",
+                            f"this private key does not match the public key listed for '{user}'")
+    return public
 
 
 def approve(root: Path, items: str | list[str], user: str, private_key: Ed25519PrivateKey, *,
@@ -667,17 +809,11 @@ def approve(root: Path, items: str | list[str], user: str, private_key: Ed25519P
     approver = rules.approvers.get(user)
     if approver is None:
         raise WorkflowError(f"'{user}' 不在发布规则的审批人名单中", f"'{user}' is not an approver in release_rules.yaml")
-    public = keys.public_key_text(private_key)
-    if not approver.public_key:
-        raise WorkflowError(f"发布规则中没有登记 '{user}' 的公钥（publisher keygen 可生成）",
-                            f"release_rules.yaml lists no public key for '{user}' (see 'publisher keygen')")
-    if public != approver.public_key:
-        raise WorkflowError(f"所用私钥与发布规则中登记的 '{user}' 公钥不符",
-                            f"this private key does not match the public key listed for '{user}'")
+    public = _check_key(user, approver.public_key, private_key)
     with open_log(root) as log:
         history = log.entries()
     planned = [_planned_approval(ctx, item_id, [e for e in history if e.item == item_id], user, approver.roles,
-                                 role=role, ack_warnings=ack_warnings, note=note, reason=reason,
+                                 public, role=role, ack_warnings=ack_warnings, note=note, reason=reason,
                                  expected_digest=expected_digest)
                for item_id in item_ids]
     actions = []
@@ -691,8 +827,8 @@ def approve(root: Path, items: str | list[str], user: str, private_key: Ed25519P
         return log.append_many(actions, signer=log_signer(root))
 
 
-def _planned_approval(ctx: _Context, item_id: str, entries: list[Entry], user: str, user_roles: list[str], *,
-                      role: str | None, ack_warnings: bool, note: str, reason: str | None,
+def _planned_approval(ctx: _Context, item_id: str, entries: list[Entry], user: str, user_roles: list[str],
+                      public_key: str, *, role: str | None, ack_warnings: bool, note: str, reason: str | None,
                       expected_digest: str | None = None) -> tuple[str, int, Manifest, str, dict[str, Any]]:
     """Everything an approval of one item needs, or the WorkflowError saying why not."""
     item, man = ctx.items[item_id], ctx.manifest(item_id)
@@ -711,19 +847,22 @@ def _planned_approval(ctx: _Context, item_id: str, entries: list[Entry], user: s
             f"'{item_id}' has warnings ({', '.join(summary['warnings'])}); review them and confirm with --ack-warnings",
         )
     h = _history(ctx.rules, item, entries)
-    submitter = h.submissions.get(digest)
-    if submitter is None:
-        raise WorkflowError(f"'{item_id}' 的当前版本尚未提交审批（publisher submit）",
-                            f"the current version of '{item_id}' has not been submitted (publisher submit)")
-    if submitter == user:
-        raise WorkflowError(f"'{user}' 提交了该条目，不能自己批准", f"'{user}' submitted this item and cannot approve it")
     if any(v.digest == digest for v in h.versions):
         raise WorkflowError(f"'{item_id}' 的当前版本已经批准", f"the current version of '{item_id}' is already approved")
     if digest in h.rejections:
         raise WorkflowError(f"'{item_id}' 的当前版本已被退回，修改后请重新提交",
                             f"the current version of '{item_id}' was rejected; change it and submit again")
+    if digest not in h.open:
+        raise WorkflowError(f"'{item_id}' 的当前版本尚未提交审批（publisher submit）",
+                            f"the current version of '{item_id}' has not been submitted (publisher submit)")
+    if h.submitted(digest, user, public_key):
+        # every submission of these bytes counts, and keys as well as names: re-submitting the same
+        # bytes under another name does not make the first submitter an independent approver
+        raise WorkflowError(f"'{user}' 提交了该条目的这一版本（本人或其密钥签署过提交），不能自己批准",
+                            f"'{user}' submitted this item and cannot approve it (their name or key signed a "
+                            "submission of these exact bytes)")
     required = ctx.rules.required_roles(item)
-    done = {a.details["role"] for a in h.approvals.get(digest, [])}
+    done = {a.details["role"] for a in h.independent_approvals(digest)}
     open_roles = [r for r in required if r not in done and r in user_roles]
     if role is not None:
         if role not in user_roles:
@@ -750,21 +889,65 @@ def _planned_approval(ctx: _Context, item_id: str, entries: list[Entry], user: s
     return item_id, len(h.versions) + 1, man, open_roles[0], details
 
 
-def reject(root: Path, item_id: str, user: str, reason: str, *, time: datetime | None = None) -> Entry:
-    """Record that an approver sends the item's current bytes back, with the reason."""
+def reject(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, reason: str, *,
+           time: datetime | None = None) -> Entry:
+    """Sign and record that an approver sends the item's current bytes back, with the reason.
+
+    The rejection stands for those bytes until the press office or the department's reviewer
+    reopens them (:func:`reopen`)."""
     ctx = _load(root, [item_id])
-    if ctx.rules.approvers.get(user) is None:
+    approver = ctx.rules.approvers.get(user)
+    if approver is None:
         raise WorkflowError(f"'{user}' 不在审批人名单中", f"'{user}' is not an approver")
+    public = _check_key(user, approver.public_key, private_key)
     if not reason.strip():
         raise WorkflowError("请用 --reason 说明退回原因", "give the reason for rejecting with --reason")
     man = ctx.manifest(item_id)
+    signature = keys.sign(private_key, rejection_message(item_id, man.digest, user, reason))
+    details = {"digest": man.digest, "reason": reason, "public_key": public,
+               "signature": base64.b64encode(signature).decode("ascii")}
     with open_log(root) as log:
-        return log.append("rejection", user, item_id, files=man.files, time=time,
-                          details={"digest": man.digest, "reason": reason}, signer=log_signer(root))
+        return log.append("rejection", user, item_id, files=man.files, time=time, details=details,
+                          signer=log_signer(root))
 
 
-def withdraw(root: Path, item_id: str, user: str, reason: str, *, time: datetime | None = None) -> list[Entry]:
-    """Withdraw a published item: its pages give way to a notice with the reason.
+def reopen(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, reason: str, *,
+           time: datetime | None = None) -> Entry:
+    """Sign and record that the item's rejected current bytes may be submitted again.
+
+    Only the press office or the reviewer of the item's department (for an enterprise, of its
+    supervising bureau) may reopen, with the key listed for them and a reason.
+    """
+    ctx = _load(root, [item_id])
+    item = ctx.items[item_id]
+    approver: Approver | None = ctx.rules.approvers.get(user)
+    allowed = reopen_roles(ctx.rules, item)
+    roles = [r for r in allowed if approver is not None and r in approver.roles]
+    if not roles:
+        who = " / ".join(allowed)
+        raise WorkflowError(f"只有新闻办公室或本部门审核人（{who}）可以重新开放被退回的 '{item_id}'",
+                            f"only the press office or the department's reviewer ({who}) can reopen '{item_id}'")
+    public = _check_key(user, approver.public_key if approver else None, private_key)
+    if not reason.strip():
+        raise WorkflowError("请用 --reason 说明重新开放的原因", "give the reason for reopening with --reason")
+    digest = ctx.manifest(item_id).digest
+    with open_log(root) as log:
+        h = _history(ctx.rules, item, log.entries(item_id))
+    rejection = h.rejections.get(digest)
+    if rejection is None:
+        raise WorkflowError(f"'{item_id}' 的当前版本没有被退回，无需重新开放",
+                            f"the current version of '{item_id}' is not rejected; there is nothing to reopen")
+    signature = keys.sign(private_key, reopening_message(item_id, digest, user, roles[0], reason))
+    details = {"digest": digest, "role": roles[0], "reason": reason, "rejection": rejection.seq,
+               "public_key": public, "signature": base64.b64encode(signature).decode("ascii")}
+    with open_log(root) as log:
+        return log.append("reopening", user, item_id, files=ctx.manifest(item_id).files, time=time,
+                          details=details, signer=log_signer(root))
+
+
+def withdraw(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, reason: str, *,
+             time: datetime | None = None) -> list[Entry]:
+    """Sign and record the withdrawal of a published item: its pages give way to a notice with the reason.
 
     Every derived dataset computed from it is withdrawn in the same transaction (its numbers
     rest on the withdrawn data), with a reason naming the input. Returns the entries, the item's
@@ -773,6 +956,7 @@ def withdraw(root: Path, item_id: str, user: str, reason: str, *, time: datetime
     approver = ctx.rules.approvers.get(user)
     if approver is None or "press-office" not in approver.roles:
         raise WorkflowError("只有新闻办公室可以撤回已发布的内容", "only the press office can withdraw a published item")
+    public = _check_key(user, approver.public_key, private_key)
     if not reason.strip():
         raise WorkflowError("请用 --reason 说明撤回原因", "give the reason for withdrawing with --reason")
     time = time or clock.now(ctx.rules.site.timezone)
@@ -789,6 +973,9 @@ def withdraw(root: Path, item_id: str, user: str, reason: str, *, time: datetime
                                         f"'{item_id}' has no published version to withdraw")
                 continue  # a derived dataset not approved, or withdrawn already
             why = reason if target == item_id else f"所依据的数据集 {item_id} 已撤回 / its input {item_id} was withdrawn: {reason}"
+            digest = h.versions[-1].digest
+            signature = keys.sign(private_key, rejection_message(target, digest, user, why, context=WITHDRAWAL_CONTEXT))
             actions.append({"event": "withdrawal", "actor": user, "item": target, "version": h.versions[-1].number,
-                            "time": time, "details": {"digest": h.versions[-1].digest, "reason": why}})
+                            "time": time, "details": {"digest": digest, "reason": why, "public_key": public,
+                                                      "signature": base64.b64encode(signature).decode("ascii")}})
         return log.append_many(actions, signer=log_signer(root))

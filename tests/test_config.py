@@ -104,3 +104,40 @@ def test_warning_thresholds_are_validated(tmp_path):
         load_rules(tmp_path)
     keys = {f.key for f in caught.value.findings}
     assert {"warnings.trend_p", "warnings.air_class"} <= keys
+
+
+def test_submitters_are_validated_and_each_key_belongs_to_one_person(tmp_path):
+    text = (ROOT / "release_rules.yaml").read_text(encoding="utf-8")
+    zhang = load_rules(ROOT).approvers["zhang-min"].public_key
+    bad = ("\nsubmitters:\n"
+           "  s1: {name: 甲, department: nowhere, public_key: \"ed25519:AAAA\"}\n"
+           "  s2: {name: 乙, public_key: 42, colour: red}\n"
+           f"  s3: {{name: 丙, department: sthjj, public_key: \"{zhang}\"}}\n"
+           f"  zhang-min: {{name: 张敏, department: sthjj, public_key: \"{zhang}\"}}\n")
+    start = text.index("\nsubmitters:\n")
+    end = text.index("\n# 发布权限")
+    (tmp_path / "release_rules.yaml").write_text(text[:start] + bad + text[end:], encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_rules(tmp_path)
+    by_key = {(f.rule, f.key) for f in caught.value.findings}
+    assert {("rules-invalid", "submitters.s1.department"), ("rules-invalid", "submitters.s1.public_key"),
+            ("rules-invalid", "submitters.s2.department"), ("rules-invalid", "submitters.s2.public_key"),
+            ("rules-key-unknown", "submitters.s2.colour"),
+            ("rules-invalid", "submitters.s3.public_key")} <= by_key, sorted(by_key)
+    # the same person may submit and approve with one key; another id may not share it
+    assert ("rules-invalid", "submitters.zhang-min.public_key") not in by_key
+    shared = next(f for f in caught.value.findings if f.key == "submitters.s3.public_key")
+    assert "listed for 'zhang-min' already" in shared.message_en
+
+
+def test_the_worked_example_lists_every_demo_submitter_with_its_demo_key():
+    import sys
+
+    from publisher.keys import demo_key, public_key_text
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import demo_history
+
+    rules = load_rules(ROOT)
+    for user in demo_history.SUBMITTERS:
+        assert rules.submitters[user].public_key == public_key_text(demo_key(user)), user

@@ -177,10 +177,12 @@ def test_a_corrected_input_gives_a_new_version_and_keeps_the_old(derived_portal:
 
 
 def test_withdrawing_an_input_withdraws_what_was_derived_from_it(derived_portal: Path) -> None:
+    from publisher.keys import demo_key
     from publisher.workflow import withdraw
 
     saved = (derived_portal / "output" / "data" / DAILY / "1" / "city.csv").read_bytes()
-    entries_made = withdraw(derived_portal, "air-mini", "li-hua", "发现仪器故障 / instrument fault found")
+    entries_made = withdraw(derived_portal, "air-mini", "li-hua", demo_key("li-hua"),
+                            "发现仪器故障 / instrument fault found")
     assert [(e.item, e.event) for e in entries_made] == [("air-mini", "withdrawal"), (DAILY, "withdrawal")]
     assert "its input air-mini was withdrawn: 发现仪器故障" in entries_made[1].details["reason"]
     build_site(derived_portal, now=NOW)

@@ -97,7 +97,7 @@ def _approve(portal: Path, item: str, at: datetime, **options) -> None:
     from publisher.keys import demo_key
     from publisher.workflow import approve, submit
 
-    submit(portal, item, "data-officer", time=at)
+    submit(portal, item, "data-officer", demo_key("data-officer"), time=at)
     for minutes, user in ((10, "zhang-min"), (20, "li-hua")):
         approve(portal, item, user, demo_key(user), ack_warnings=True, time=at + timedelta(minutes=minutes),
                 **options)

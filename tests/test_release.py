@@ -79,7 +79,7 @@ def add_bulletin(project: Path, item: str, marker: str, extra: str = "") -> Path
 
 
 def approve_one(project: Path, item: str, users: tuple[str, ...] = ("zhang-min", "li-hua"), **options) -> None:
-    submit(project, item, "data-officer")
+    submit(project, item, "data-officer", demo_key("data-officer"))
     for user in users:
         approve(project, item, user, demo_key(user), ack_warnings=True, **options)
 
@@ -120,8 +120,8 @@ def leak_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     add_dataset(project, "leak-awaiting", "LEAK-AWAIT-2b")
     approve_one(project, "leak-awaiting", ("zhang-min",))  # the press office has not approved
     add_bulletin(project, "leak-rejected", "LEAK-REJECT-3c")
-    submit(project, "leak-rejected", "data-officer")
-    reject(project, "leak-rejected", "li-hua", "措辞不当 / wording")
+    submit(project, "leak-rejected", "data-officer", demo_key("data-officer"))
+    reject(project, "leak-rejected", "li-hua", demo_key("li-hua"), "措辞不当 / wording")
     # the release calendar shows an embargoed item's title and date, so the marker is elsewhere
     add_dataset(project, "leak-embargoed", "LEAK-EMBARGO-4d", extra="release_at: 2099-01-01T09:00:00+08:00\n",
                 title="二〇九九年例行发布")
@@ -136,7 +136,7 @@ def leak_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     build_site(project, now=NOW)
     first = project / "output-first"
     shutil.copytree(project / "output", first)
-    withdraw(project, "leak-withdrawn", "li-hua", "数据有误，撤回核实 / under review")
+    withdraw(project, "leak-withdrawn", "li-hua", demo_key("li-hua"), "数据有误，撤回核实 / under review")
     csv = folder / "daily.csv"
     csv.write_text(csv.read_text(encoding="utf-8").replace("LEAK-OLD-8h", "LEAK-NEW-9i"), encoding="utf-8")
     build_site(project, now=NOW)

@@ -40,7 +40,7 @@ def project(portal: Path) -> Path:
     csv = portal / "content/datasets/air-mini/air_hourly.csv"
     csv.write_bytes(csv.read_bytes().replace(b"01:00:00+08:00,8.2,40.1,0.61,53.0,75.7,47.3",
                                              b"01:00:00+08:00,8.2,40.1,0.61,53.0,75.7,473.0", 1))
-    submit(portal, ["air-mini", "air-2025-01"], "data-officer")
+    submit(portal, ["air-mini", "air-2025-01"], "data-officer", keys.demo_key("data-officer"))
     pem = keys.demo_key(PRESS).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                              serialization.BestAvailableEncryption(PASSPHRASE.encode()))
     (portal / "var" / "keys").mkdir(parents=True, exist_ok=True)
@@ -164,7 +164,7 @@ def test_a_stale_page_cannot_approve_changed_bytes(page, project: Path) -> None:
     page.goto(page.url.rstrip("/") + "/items/air-mini")
     csv = project / "content/datasets/air-mini/air_hourly.csv"
     csv.write_bytes(csv.read_bytes().replace(b",30.1\n", b",31.1\n", 1))
-    submit(project, "air-mini", "data-officer")  # the new bytes are submitted too, but were never shown
+    submit(project, "air-mini", "data-officer", keys.demo_key("data-officer"))  # new bytes submitted, never shown
     page.check("input[name=ack]")
     page.click("#approve")
     page.wait_for_load_state()

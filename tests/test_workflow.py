@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from publisher import keys
-from publisher.workflow import WorkflowError, approve, item_states, open_log, reject, submit, withdraw
+from publisher.workflow import WorkflowError, approve, item_states, open_log, reject, reopen, submit, withdraw
 
 # The fixture's rules list demo keys for these approvers (DEMO ONLY): the city bureau's reviewer
-# and two press officers.
-REVIEWER, PRESS, PRESS2 = "zhang-min", "li-hua", "ma-li"
+# and two press officers; and for the city bureau's data officer, who submits.
+REVIEWER, PRESS, PRESS2, OFFICER = "zhang-min", "li-hua", "ma-li", "chen-officer"
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def project(portal: Path) -> Path:
     """The fixture portal with the approvers' (demo) keys written to var/keys, as keygen would."""
     from cryptography.hazmat.primitives import serialization
 
-    for user in (REVIEWER, PRESS, PRESS2):
+    for user in (REVIEWER, PRESS, PRESS2, OFFICER):
         pem = keys.demo_key(user).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                 serialization.NoEncryption())
         (portal / "var" / "keys").mkdir(parents=True, exist_ok=True)
@@ -46,7 +46,7 @@ def cli(project: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_full_approval_makes_an_item_approved(project: Path) -> None:
     assert state(project, "air-mini") == "draft"
-    submit(project, "air-mini", "chen-officer")
+    submit(project, "air-mini", OFFICER, key(project, OFFICER))
     assert state(project, "air-mini") == "awaiting"
     approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
     states = {s.item: s for s in item_states(project)[0]}
@@ -57,7 +57,7 @@ def test_full_approval_makes_an_item_approved(project: Path) -> None:
 
 
 def test_change_after_approval_voids_it(project: Path) -> None:
-    submit(project, "air-mini", "chen-officer")
+    submit(project, "air-mini", OFFICER, key(project, OFFICER))
     approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
     approve(project, "air-mini", PRESS, key(project, PRESS))
     csv = project / "content/datasets/air-mini/air_hourly.csv"
@@ -70,7 +70,7 @@ def test_change_after_approval_voids_it(project: Path) -> None:
 def test_refusals(project: Path) -> None:
     with pytest.raises(WorkflowError, match="not been submitted"):
         approve(project, "air-mini", PRESS, key(project, PRESS))
-    submit(project, "air-mini", REVIEWER)
+    submit(project, "air-mini", REVIEWER, key(project, REVIEWER))
     with pytest.raises(WorkflowError, match="submitted this item and cannot approve it"):
         approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
     with pytest.raises(WorkflowError, match="does not match the public key"):
@@ -83,7 +83,7 @@ def test_refusals(project: Path) -> None:
 
 
 def test_forged_approval_in_the_log_does_not_count(project: Path) -> None:
-    submit(project, "air-mini", "chen-officer")
+    submit(project, "air-mini", OFFICER, key(project, OFFICER))
     approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
     # An approval signed with a key not listed for li-press, appended by someone with log access.
     from publisher.workflow import approval_message, log_signer, manifest
@@ -103,27 +103,30 @@ def test_forged_approval_in_the_log_does_not_count(project: Path) -> None:
 
 
 def test_reject_and_withdraw(project: Path) -> None:
-    submit(project, "air-mini", "chen-officer")
-    reject(project, "air-mini", PRESS, "单位写错了 / wrong unit")
+    submit(project, "air-mini", OFFICER, key(project, OFFICER))
+    reject(project, "air-mini", PRESS, key(project, PRESS), "单位写错了 / wrong unit")
     assert state(project, "air-mini") == "rejected"
     with pytest.raises(WorkflowError, match="was rejected"):
         approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
-    submit(project, "air-mini", "chen-officer")  # resubmitted after discussion
+    with pytest.raises(WorkflowError, match="were rejected"):
+        submit(project, "air-mini", OFFICER, key(project, OFFICER))
+    reopen(project, "air-mini", PRESS, key(project, PRESS), "已核实 / checked")
+    submit(project, "air-mini", OFFICER, key(project, OFFICER))  # resubmitted after discussion
     approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
     approve(project, "air-mini", PRESS, key(project, PRESS))
     with pytest.raises(WorkflowError, match="only the press office"):
-        withdraw(project, "air-mini", REVIEWER, "x")
-    withdraw(project, "air-mini", PRESS, "发现仪器故障 / instrument fault found")
+        withdraw(project, "air-mini", REVIEWER, key(project, REVIEWER), "x")
+    withdraw(project, "air-mini", PRESS, key(project, PRESS), "发现仪器故障 / instrument fault found")
     assert state(project, "air-mini") == "withdrawn"
 
 
 def test_new_version_of_published_item_needs_a_note(project: Path) -> None:
-    submit(project, "air-mini", "chen-officer")
+    submit(project, "air-mini", OFFICER, key(project, OFFICER))
     approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
     approve(project, "air-mini", PRESS, key(project, PRESS))
     meta = project / "content/datasets/air-mini/dataset.yaml"
     meta.write_text(meta.read_text(encoding="utf-8").replace("两个站点两天", "两个站点连续两天"), encoding="utf-8")
-    submit(project, "air-mini", "chen-officer")
+    submit(project, "air-mini", OFFICER, key(project, OFFICER))
     with pytest.raises(WorkflowError, match="--note"):
         approve(project, "air-mini", REVIEWER, key(project, REVIEWER))
     approve(project, "air-mini", REVIEWER, key(project, REVIEWER), note="更正说明文字")
@@ -134,8 +137,8 @@ def test_new_version_of_published_item_needs_a_note(project: Path) -> None:
 
 
 def test_cli_workflow_status_and_audit(project: Path) -> None:
-    assert cli(project, "submit", "air-mini", "--as", "chen-officer").returncode == 0
-    refused = cli(project, "approve", "air-mini", "--as", "chen-officer")
+    assert cli(project, "submit", "air-mini", "--as", OFFICER).returncode == 0
+    refused = cli(project, "approve", "air-mini", "--as", "zhao-lei")  # an approver whose key is not here
     assert refused.returncode == 2 and "no private key" in refused.stderr
     ok = cli(project, "approve", "air-mini", "--as", REVIEWER)
     assert ok.returncode == 0, ok.stderr
@@ -170,8 +173,8 @@ def _approve_in_process(args: tuple[str, str, str]) -> str:
 
 
 def test_parallel_approvers_lose_nothing(project: Path) -> None:
-    submit(project, "air-mini", "chen-officer")
-    submit(project, "air-2025-01", "chen-officer")
+    submit(project, "air-mini", OFFICER, key(project, OFFICER))
+    submit(project, "air-2025-01", OFFICER, key(project, OFFICER))
     jobs = [(str(project), "air-mini", REVIEWER), (str(project), "air-mini", PRESS),
             (str(project), "air-2025-01", REVIEWER), (str(project), "air-2025-01", PRESS)]
     with ProcessPoolExecutor(max_workers=4) as pool:
@@ -183,7 +186,7 @@ def test_parallel_approvers_lose_nothing(project: Path) -> None:
 
 
 def test_batch_approval_is_all_or_nothing(project: Path) -> None:
-    submit(project, ["air-mini", "air-2025-01"], "chen-officer")
+    submit(project, ["air-mini", "air-2025-01"], OFFICER, key(project, OFFICER))
     with open_log(project) as log:
         before = len(log)
     bulletin = project / "content/bulletins/air-2025-01.md"
@@ -199,11 +202,13 @@ def test_batch_approval_is_all_or_nothing(project: Path) -> None:
 
 
 def test_cli_reject_and_withdraw(project: Path) -> None:
-    assert cli(project, "submit", "air-mini", "--as", "chen-officer").returncode == 0
+    assert cli(project, "submit", "air-mini", "--as", OFFICER).returncode == 0
     rejected = cli(project, "reject", "air-mini", "--as", PRESS, "--reason", "请补充说明 / explain the gap")
     assert rejected.returncode == 0 and "rejected" in rejected.stdout
     assert "已退回" in cli(project, "status").stdout
-    assert cli(project, "submit", "air-mini", "--as", "chen-officer").returncode == 0
+    assert cli(project, "submit", "air-mini", "--as", OFFICER).returncode == 1  # the rejection stands
+    assert cli(project, "reopen", "air-mini", "--as", PRESS, "--reason", "已补充 / explained").returncode == 0
+    assert cli(project, "submit", "air-mini", "--as", OFFICER).returncode == 0
     for user in (REVIEWER, PRESS):
         assert cli(project, "approve", "air-mini", "--as", user).returncode == 0
     refused = cli(project, "withdraw", "air-mini", "--as", REVIEWER, "--reason", "x")
@@ -212,4 +217,36 @@ def test_cli_reject_and_withdraw(project: Path) -> None:
     assert withdrawn.returncode == 0
     log = cli(project, "audit", "log", "air-mini").stdout
     assert [line.split()[2] for line in log.splitlines()] == [
-        "submission", "rejection", "submission", "approval", "approval", "withdrawal"]
+        "submission", "rejection", "reopening", "submission", "approval", "approval", "withdrawal"]
+
+
+def test_a_submission_is_signed_with_the_submitters_listed_key_for_their_own_department(project: Path) -> None:
+    with pytest.raises(WorkflowError, match="not a submitter"):
+        submit(project, "air-mini", PRESS, key(project, PRESS))
+    with pytest.raises(WorkflowError, match="does not match the public key listed for 'chen-officer'"):
+        submit(project, "air-mini", OFFICER, key(project, REVIEWER))
+    meta = project / "content/datasets/air-mini/dataset.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("department: sthjj", "department: lyj", 1),
+                    encoding="utf-8")
+    with pytest.raises(WorkflowError, match="belongs to sthjj and cannot submit 'air-mini' of lyj"):
+        submit(project, "air-mini", OFFICER, key(project, OFFICER))
+    [entry] = submit(project, "air-2025-01", OFFICER, key(project, OFFICER))
+    assert entry.details["public_key"] == keys.public_key_text(key(project, OFFICER))
+    assert {s.item: s for s in item_states(project)[0]}["air-2025-01"].submitted_by == [OFFICER]
+
+
+def test_reopen_needs_a_standing_rejection_and_the_listed_key(project: Path) -> None:
+    submit(project, "air-mini", OFFICER, key(project, OFFICER))
+    with pytest.raises(WorkflowError, match="nothing to reopen"):
+        reopen(project, "air-mini", PRESS, key(project, PRESS), "x")
+    reject(project, "air-mini", PRESS2, key(project, PRESS2), "缺说明 / explain")
+    with pytest.raises(WorkflowError, match="does not match the public key listed for 'li-hua'"):
+        reopen(project, "air-mini", PRESS, key(project, PRESS2), "x")
+    with pytest.raises(WorkflowError, match="--reason"):
+        reopen(project, "air-mini", REVIEWER, key(project, REVIEWER), " ")
+    entry = reopen(project, "air-mini", REVIEWER, key(project, REVIEWER), "已补充 / explained")
+    assert entry.event == "reopening" and entry.details["role"] == "reviewer:sthjj"
+    assert state(project, "air-mini") == "draft"  # reopened: the bytes may be submitted again
+    assert cli(project, "submit", "air-mini", "--as", OFFICER, "--key",
+               str(project / "var/keys" / f"{OFFICER}.key")).returncode == 0
+    assert state(project, "air-mini") == "awaiting"

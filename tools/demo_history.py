@@ -37,6 +37,9 @@ DEMO_NOW = datetime(2026, 11, 28, 12, 0, tzinfo=TZ)
 
 APPROVERS = ("zhang-min", "li-hua", "zhao-lei", "sun-qiang", "zhou-yun", "wu-fang", "zheng-hao",
              "wang-jing", "chen-gang", "liu-yang")
+# Who submits: each signs with their demo key, listed under `submitters` in release_rules.yaml.
+SUBMITTERS = ("data-sthjj", "press-sthjj", "data-chengdong", "data-chengxi", "data-qinghe", "data-qingshan",
+              "data-hubin", "ent-hongda-power")
 COUNTY_REVIEWERS = {"chengdong": "wu-fang", "chengxi": "zheng-hao", "qinghe": "wang-jing",
                     "qingshan": "chen-gang", "hubin": "liu-yang"}
 
@@ -61,8 +64,8 @@ class Clock:
 
 def publish(root: Path, clock: Clock, items: str | list[str], submitter: str, approvers: list[str],
             note: str = "", reason: str | None = None) -> None:
-    """Submit ``items`` and approve them by each of ``approvers`` in turn."""
-    submit(root, items, submitter, time=clock.tick())
+    """Submit ``items`` (signed by ``submitter``) and approve them by each of ``approvers`` in turn."""
+    submit(root, items, submitter, demo_key(submitter), time=clock.tick())
     for user in approvers:
         approve(root, items, user, demo_key(user), ack_warnings=True, note=note, reason=reason, time=clock.tick())
 
@@ -122,8 +125,9 @@ def replay(root: Path) -> None:
     publish(root, clock, "emissions-2025", "press-sthjj", ["zhang-min"])
 
     # Rejected by the Qinghe reviewer.
-    submit(root, "self-monitoring-hongda-power-2025-12", "ent-hongda-power", time=clock.tick())
-    reject(root, "self-monitoring-hongda-power-2025-12", "wang-jing",
+    submit(root, "self-monitoring-hongda-power-2025-12", "ent-hongda-power", demo_key("ent-hongda-power"),
+           time=clock.tick())
+    reject(root, "self-monitoring-hongda-power-2025-12", "wang-jing", demo_key("wang-jing"),
            "12月15日2号锅炉排口数据缺失，请补报后重新提交 / data of boiler 2 missing on 15 December; "
            "complete them and submit again", time=clock.tick())
 
@@ -139,7 +143,7 @@ def main() -> None:
         print(DEMO_NOW.isoformat())
         return
     if args.print_keys:
-        for user in APPROVERS:
+        for user in (*APPROVERS, *SUBMITTERS):
             print(f"{user}: {keys.public_key_text(demo_key(user))}")
         return
     root = args.project.resolve()

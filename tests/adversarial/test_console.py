@@ -92,7 +92,7 @@ summary: 附完整报告。
 {body}
 """, encoding="utf-8")
         try:
-            submit(project, HOSTILE, "data-officer")
+            submit(project, HOSTILE, "data-officer", keys.demo_key("data-officer"))
             return
         except WorkflowError:
             continue
@@ -125,7 +125,7 @@ def project(portal: Path) -> Path:
                                              serialization.BestAvailableEncryption(PASSPHRASE.encode()))
     (portal / "var" / "keys").mkdir(parents=True, exist_ok=True)
     keys.write_private_key(portal / "var" / "keys" / f"{PRESS}.key", pem)
-    submit(portal, "air-mini", "data-officer")
+    submit(portal, "air-mini", "data-officer", keys.demo_key("data-officer"))
     return portal
 
 

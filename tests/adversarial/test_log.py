@@ -44,7 +44,7 @@ def db_path(project: Path) -> Path:
 def withdrawn_site(project: Path) -> dict[str, bytes]:
     """Publish the fixture portal, withdraw air-mini, publish again: the live site, a notice."""
     build_site(project)
-    withdraw(project, ITEM, "li-hua", "仪器故障，数据作废 / instrument fault, data void")
+    withdraw(project, ITEM, "li-hua", keys.demo_key("li-hua"), "仪器故障，数据作废 / instrument fault, data void")
     build_site(project)
     live = snapshot(project / "output")
     assert "本条目已撤回" in live[NOTICE].decode()
@@ -119,7 +119,7 @@ def test_deleting_the_newest_entries_and_checkpoints_does_not_roll_the_site_back
 def test_rolling_back_the_log_and_the_public_checkpoint_together_is_caught(approved_portal: Path) -> None:
     build_site(approved_portal)
     older_checkpoint = (approved_portal / "output" / "log" / "checkpoint").read_bytes()
-    withdraw(approved_portal, ITEM, "li-hua", "仪器故障 / instrument fault")
+    withdraw(approved_portal, ITEM, "li-hua", keys.demo_key("li-hua"), "仪器故障 / instrument fault")
     build_site(approved_portal)
     seq = withdrawal_seq(approved_portal)
     with sqlite3.connect(db_path(approved_portal)) as conn:
@@ -135,7 +135,7 @@ def test_a_forked_log_of_the_same_size_is_refused(approved_portal: Path, tmp_pat
     fork = tmp_path / "fork"
     shutil.copytree(approved_portal, fork)
     live = withdrawn_site(approved_portal)
-    submit(fork, ITEM, "data-officer")  # one other entry in place of the withdrawal, same log key
+    submit(fork, ITEM, "data-officer", keys.demo_key("data-officer"))  # one other entry in place of the withdrawal, same log key
     assert len(entry_dicts(fork)) == len(entry_dicts(approved_portal))
     target = db_path(approved_portal)
     for suffix in ("", "-wal", "-shm"):
@@ -195,7 +195,7 @@ def test_deleting_a_withdrawn_item_from_content_keeps_its_notice(approved_portal
 
 
 def test_an_approval_whose_files_are_substituted_publishes_nothing(portal: Path, tmp_path: Path) -> None:
-    (entry,) = submit(portal, ITEM, "data-officer")
+    (entry,) = submit(portal, ITEM, "data-officer", keys.demo_key("data-officer"))
     digest = entry.details["digest"]
     # Bytes nobody approved, archived beside the real ones; the approvers signed the real digest.
     forged = tmp_path / "forged"
@@ -235,7 +235,7 @@ def test_the_build_keeps_the_checkpoint_it_published(approved_portal: Path) -> N
     kept = approved_portal / "var" / "published-checkpoint"
     assert kept.read_bytes() == (approved_portal / "output" / "log" / "checkpoint").read_bytes()
     first = kept.read_bytes()
-    withdraw(approved_portal, ITEM, "li-hua", "仪器故障 / instrument fault")
+    withdraw(approved_portal, ITEM, "li-hua", keys.demo_key("li-hua"), "仪器故障 / instrument fault")
     build_site(approved_portal)  # an honest log that only grew builds as before
     assert kept.read_bytes() != first
     assert kept.read_bytes() == (approved_portal / "output" / "log" / "checkpoint").read_bytes()
@@ -248,7 +248,7 @@ def test_editing_the_working_copy_cannot_lower_the_roles_a_version_needs(portal:
         "  default: [reviewer-of-department, press-office]\n",
         "  default: [reviewer-of-department, press-office]\n"
         '  air_quality: [reviewer-of-department, "reviewer:lyj", press-office]\n'), encoding="utf-8")
-    submit(portal, ITEM, "data-officer")
+    submit(portal, ITEM, "data-officer", keys.demo_key("data-officer"))
     for user in ("zhang-min", "li-hua"):  # two of the three roles; the forestry reviewer has not approved
         approve(portal, ITEM, user, keys.demo_key(user), ack_warnings=True)
     # The working copy now claims another category, which the default two roles would cover; the

@@ -118,7 +118,7 @@ def test_a_dotdot_resource_name_previewed_in_the_console_overwrites_no_published
     # levels below the project, eight below its parent.
     add_resources(project, ["../" * 7 + "output/data/air-mini/1/air-hourly", "../" * 8 + "outside-preview"])
     with contextlib.suppress(WorkflowError):  # refused since names are checked
-        submit(project, ["air-mini"], "data-officer")
+        submit(project, ["air-mini"], "data-officer", keys.demo_key("data-officer"))
     before = snapshot(tmp_path, skip=(project / "var",))
 
     pem = keys.demo_key(PRESS).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -298,5 +298,5 @@ def test_an_unlisted_extra_file_in_a_dataset_folder_is_a_loading_error(portal: P
         ("air-mini", f"{AIR}/internal-notes.txt", "error")]
     assert "internal-notes.txt" in found[0].message_zh and "internal-notes.txt" in found[0].message_en
     with pytest.raises(WorkflowError, match="content-file-unlisted"):
-        submit(portal, ["air-mini"], "data-officer")
+        submit(portal, ["air-mini"], "data-officer", keys.demo_key("data-officer"))
     assert [p for p in (portal / "var").rglob("*") if p.is_file() and p.parent.parent.name == "archive"] == []
