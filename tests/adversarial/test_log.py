@@ -135,7 +135,8 @@ def test_a_forked_log_of_the_same_size_is_refused(approved_portal: Path, tmp_pat
     fork = tmp_path / "fork"
     shutil.copytree(approved_portal, fork)
     live = withdrawn_site(approved_portal)
-    submit(fork, ITEM, "data-officer", keys.demo_key("data-officer"))  # one other entry in place of the withdrawal, same log key
+    with open_log(fork) as log:  # one other entry in place of the withdrawal, signed with the same log key
+        log.append("check", "data-officer", ITEM, signer=log_signer(fork))
     assert len(entry_dicts(fork)) == len(entry_dicts(approved_portal))
     target = db_path(approved_portal)
     for suffix in ("", "-wal", "-shm"):
