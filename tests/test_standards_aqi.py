@@ -83,22 +83,39 @@ def test_independent_formula_on_a_grid():
             assert value == math.ceil(raw), (pollutant, period, c)
 
 
-def test_so2_1h_above_800_is_not_computed():
-    # Table 1 footnote (2)
-    assert iaqi("so2", "1h", 800, DAY) == 200
-    assert iaqi("so2", "1h", 800.1, DAY) is None
+def test_so2_1h_above_800_is_not_computed_in_the_literal_reading():
+    # Table 1 footnote (2): not computed from the 1-h value (the 24-h sub-index is reported)
+    assert iaqi("so2", "1h", 800, DAY, method="literal") == 200
+    assert iaqi("so2", "1h", 800.1, DAY, method="literal") is None
 
 
-def test_o3_8h_above_800_is_not_computed():
-    # Table 1 footnote (3)
-    assert iaqi("o3", "8h", 800, DAY) == 300
-    assert iaqi("o3", "8h", 801, DAY) is None
+def test_so2_1h_above_800_is_200_in_the_platform_practice():
+    assert iaqi("so2", "1h", 800.1, DAY, method="platform") == 200
+    assert iaqi("so2", "1h", 5000, DAY) == 200  # the default method is the platform's
 
 
-def test_above_the_top_breakpoint_reports_500():
+@pytest.mark.parametrize("method", ["platform", "literal"])
+def test_o3_8h_above_800_is_not_computed(method):
+    # Table 1 footnote (3), under either method
+    assert iaqi("o3", "8h", 800, DAY, method=method) == 300
+    assert iaqi("o3", "8h", 801, DAY, method=method) is None
+
+
+def test_above_the_top_breakpoint_reports_500_in_the_platform_practice():
     assert iaqi("pm25", "24h", 501, DAY) == 500
     assert iaqi("pm10", "24h", 1000, DAY) == 500
-    assert iaqi("co", "1h", 151, DAY) == 500
+    assert iaqi("co", "1h", 151, DAY, method="platform") == 500
+
+
+def test_above_the_top_breakpoint_is_not_computed_in_the_literal_reading():
+    assert iaqi("pm25", "24h", 500, DAY, method="literal") == 500
+    assert iaqi("pm25", "24h", 501, DAY, method="literal") is None
+    assert iaqi("pm10", "24h", 1000, DAY, method="literal") is None
+
+
+def test_an_unknown_method_is_an_error():
+    with pytest.raises(ValueError, match="unknown AQI method"):
+        iaqi("pm25", "24h", 10, DAY, method="nonsense")
 
 
 def test_missing_and_negative_values():
