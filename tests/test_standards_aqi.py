@@ -199,3 +199,26 @@ def test_level_texts_are_bilingual():
 def test_good_day_share():
     assert good_day_share([50, 100, 101, None, 300]) == 0.5
     assert math.isnan(good_day_share([None]))
+
+
+def test_every_recorded_method_is_complete_and_sourced():
+    from publisher.standards import METHOD_CHOICES, aqi_methods, default_method_name
+
+    methods = aqi_methods()
+    assert set(methods) == {"platform", "literal"} and default_method_name() == "platform"
+    for method in methods.values():
+        for key, allowed in METHOD_CHOICES.items():
+            assert getattr(method, key) in allowed, (method.name, key)
+        assert set(method.decimals) == {"so2", "no2", "pm10", "pm25", "o3", "co"}
+        assert method.source and method.evidence and method.title_zh and method.title_en
+
+
+@pytest.mark.parametrize("values, pollutant, expected", [
+    ([0.5, 1.5, 2.5, 2.5001, 87.25], "pm25", [0.0, 2.0, 2.0, 3.0, 87.0]),  # 四舍六入五成双
+    ([0.05, 0.15, 0.25, 0.35, 1.04], "co", [0.0, 0.2, 0.2, 0.4, 1.0]),  # decimal ties, not binary ones
+])
+def test_concentrations_are_rounded_half_to_even_before_the_iaqi(values, pollutant, expected):
+    from publisher.standards import round_concentrations
+
+    assert round_concentrations(values, pollutant).tolist() == expected
+    assert round_concentrations([87.25], "pm25", "literal").tolist() == [87.2]
