@@ -457,7 +457,8 @@ def _aqi_calendar(chart: Chart, resource: Resource, frame: pd.DataFrame, lang: s
     from .standards import daily_aqi_report
 
     report = daily_aqi_report(_pollutant_frame(chart, resource, frame))
-    report = report.dropna(subset=["aqi"])
+    # complete days only, as the summaries count them: an incomplete day's AQI leaves a pollutant out
+    report = report[report["completeness"].eq("complete")].dropna(subset=["aqi"])
     levels = _levels_for(report["date"].max() if len(report) else None)
     wide = report.pivot_table(index="station_id", columns="date", values="aqi", aggfunc="first").sort_index()
     level_wide = report.pivot_table(index="station_id", columns="date", values="level", aggfunc="first").reindex_like(wide)
@@ -515,7 +516,8 @@ def _aqi_levels(chart: Chart, resource: Resource, frame: pd.DataFrame, lang: str
     """Days per HJ 633 level in each month, for the city (the mean of the stations' daily values)."""
     from .standards import city_daily_report
 
-    report = city_daily_report(_pollutant_frame(chart, resource, frame)).dropna(subset=["aqi"])
+    report = city_daily_report(_pollutant_frame(chart, resource, frame))
+    report = report[report["completeness"].eq("complete")].dropna(subset=["aqi"])  # as the summaries count
     levels = _levels_for(report["date"].max() if len(report) else None)
     report["month"] = [d.strftime("%Y-%m") for d in report["date"]]
     counts = report.groupby(["month", "level"]).size().unstack("level").reindex(

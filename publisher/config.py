@@ -201,6 +201,7 @@ class Rules:
     privacy: Privacy = field(default_factory=Privacy)
     max_field_chars: int = 10_000
     max_findings_per_rule: int = 20
+    aqi_method: str = "platform"  # how HJ 633 is applied: a method on file in publisher/standards
 
     def department_name(self, dept_id: str, lang: str = "zh") -> str:
         dept = self.departments.get(dept_id)
@@ -285,7 +286,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 TOP_KEYS = ("version", "site", "departments", "approvers", "submitters", "permissions", "approvals", "units", "parameters",
-            "values", "validity", "quality", "privacy", "files", "report", "warnings")
+            "values", "validity", "quality", "privacy", "files", "report", "warnings", "aqi")
+AQI_KEYS = ("method",)
 WARNING_KEYS = ("active_days", "trend_months", "trend_min_months", "trend_p", "air_class")
 SITE_KEYS = ("name", "publisher", "base_url", "timezone", "license", "city")
 DEPARTMENT_KEYS = ("name", "level", "area", "kind", "parent", "credit_code")
@@ -481,6 +483,7 @@ def parse_rules(data: dict[str, Any], findings: list[Finding], path: Path = Path
     report = s.mapping(data.get("report", DEFAULTS["report"]), "report")
     s.unknown(report, ("max_findings_per_rule",), "report")
     _warnings(s, data)
+    aqi_method = _aqi(s, data)
     return Rules(
         path=path, site=site, departments=departments, raw=data, findings=findings,
         approvers=approvers, submitters=submitters, permissions=permissions, approvals=approvals, units=units,
@@ -489,7 +492,19 @@ def parse_rules(data: dict[str, Any], findings: list[Finding], path: Path = Path
                                      minimum=1, integer=True)),
         max_findings_per_rule=int(s.number(report.get("max_findings_per_rule"), "report.max_findings_per_rule", 20,
                                            minimum=1, integer=True)),
+        aqi_method=aqi_method,
     )
+
+
+def _aqi(s: _Schema, data: dict) -> str:
+    """``aqi.method``: which recorded way of applying HJ 633 the portal publishes (docs/standards.md);
+    the default is the national real-time platform's practice."""
+    from .standards import default_method_name, method_names
+
+    raw = s.mapping(data.get("aqi", {}), "aqi")
+    s.unknown(raw, AQI_KEYS, "aqi")
+    default = default_method_name()
+    return s.choice(raw.get("method"), method_names(), "aqi.method", default)
 
 
 def _site(s: _Schema, data: dict) -> Site:

@@ -514,7 +514,8 @@ class _Loader:
             self.err("metadata-invalid", "'derived' 必须是键值映射（method、inputs）",
                      "'derived' must be a mapping (method, inputs)", item=item, file=file, key="derived")
             return None
-        self.check_keys(raw, ("method", "inputs"), ("sources",), item=item, file=file, prefix="derived.")
+        # sources and aqi_method are written by the build into the published copy
+        self.check_keys(raw, ("method", "inputs"), ("sources", "aqi_method"), item=item, file=file, prefix="derived.")
         method = str(raw.get("method") or "")
         if method and method not in DERIVED_METHODS:
             self.err("derived-method-unknown", f"未知的派生方法 '{method}'（可用：{', '.join(DERIVED_METHODS)}）",

@@ -42,8 +42,9 @@ from .content import DERIVED_METHODS, Content, Dataset
 from .figures import MEASURES, round_value, urban_stations
 from .release import Release
 from .report import Finding, error, warning
-from .standards import (DAILY_REPORT_COLUMNS, REALTIME_REPORT_COLUMNS, area_daily_report, daily_concentrations,
-                        realtime_aqi, section_class, station_daily_report)
+from .standards import (COMPLETE, DAILY_REPORT_COLUMNS, REALTIME_REPORT_COLUMNS, AqiMethod, aqi_method,
+                        area_daily_report, daily_concentrations, realtime_aqi, section_class, station_daily_report)
+from .standards.averaging import ROUNDED_AS
 from .standards.versions import StandardNotAvailable, standard_for
 from .standards.water import CLASS_ORDER
 from .workflow import Manifest, Version, archive_files, log_signer, open_log, publication_time
@@ -136,30 +137,34 @@ class Computed:
     tables: list[Table]
     standards: list[str]
     notes: list[tuple[str, str]] = field(default_factory=list)  # (zh, en) warnings
+    aqi_method: AqiMethod | None = None  # the way HJ 633 was applied, said on the dataset's page
 
 
-Method = Callable[[list[Dataset], dict, str], Computed]
+Method = Callable[[list[Dataset], dict, str, "str | None"], Computed]
 
-# Concentration columns: μg/m³ to one decimal, CO (mg/m³) to three: finer than bulletins round
-# (integers, one decimal) so that a reader recomputing a sub-index gets the published one.
+# Concentration columns are printed to the decimals the AQI method rounds them to before the IAQI
+# (platform: integers, CO one decimal, as HJ 663-2013; literal: one decimal, CO three), so that a
+# reader recomputing a sub-index from the printed value gets the published one.
 _UG, _MG = "μg/m³", "mg/m³"
+_REALTIME_SPEC = [
+    ("so2_1h", "SO₂ 1小时平均", "SO2 1-hour mean", _UG), ("no2_1h", "NO₂ 1小时平均", "NO2 1-hour mean", _UG),
+    ("co_1h", "CO 1小时平均", "CO 1-hour mean", _MG), ("o3_1h", "O₃ 1小时平均", "O3 1-hour mean", _UG),
+    ("pm10_1h", "PM₁₀ 1小时平均", "PM10 1-hour mean", _UG), ("pm25_1h", "PM₂.₅ 1小时平均", "PM2.5 1-hour mean", _UG),
+    ("o3_8h", "O₃ 8小时滑动平均", "O3 8-hour moving mean", _UG),
+    ("so2_24h", "SO₂ 24小时滑动平均", "SO2 24-hour moving mean", _UG),
+    ("pm10_24h", "PM₁₀ 24小时滑动平均", "PM10 24-hour moving mean", _UG),
+    ("pm25_24h", "PM₂.₅ 24小时滑动平均", "PM2.5 24-hour moving mean", _UG)]
+_DAILY_SPEC = [
+    ("pm25_24h", "PM₂.₅ 24小时平均", "PM2.5 24-hour mean", _UG), ("pm10_24h", "PM₁₀ 24小时平均", "PM10 24-hour mean", _UG),
+    ("so2_24h", "SO₂ 24小时平均", "SO2 24-hour mean", _UG), ("no2_24h", "NO₂ 24小时平均", "NO2 24-hour mean", _UG),
+    ("co_24h", "CO 24小时平均", "CO 24-hour mean", _MG),
+    ("o3_1h_max", "O₃ 日最大1小时平均", "O3 daily maximum 1-hour mean", _UG),
+    ("o3_8h_max", "O₃ 日最大8小时滑动平均", "O3 daily maximum 8-hour mean", _UG)]
 
 
-def _concentration_columns(realtime: bool) -> list[Column]:
-    if realtime:
-        spec = [("so2_1h", "SO₂ 1小时平均", "SO2 1-hour mean", _UG), ("no2_1h", "NO₂ 1小时平均", "NO2 1-hour mean", _UG),
-                ("co_1h", "CO 1小时平均", "CO 1-hour mean", _MG), ("o3_1h", "O₃ 1小时平均", "O3 1-hour mean", _UG),
-                ("o3_8h", "O₃ 8小时滑动平均", "O3 8-hour moving mean", _UG),
-                ("pm10_24h", "PM₁₀ 24小时滑动平均", "PM10 24-hour moving mean", _UG),
-                ("pm25_24h", "PM₂.₅ 24小时滑动平均", "PM2.5 24-hour moving mean", _UG)]
-    else:
-        spec = [("pm25_24h", "PM₂.₅ 24小时平均", "PM2.5 24-hour mean", _UG),
-                ("pm10_24h", "PM₁₀ 24小时平均", "PM10 24-hour mean", _UG),
-                ("so2_24h", "SO₂ 24小时平均", "SO2 24-hour mean", _UG), ("no2_24h", "NO₂ 24小时平均", "NO2 24-hour mean", _UG),
-                ("co_24h", "CO 24小时平均", "CO 24-hour mean", _MG),
-                ("o3_1h_max", "O₃ 日最大1小时平均", "O3 daily maximum 1-hour mean", _UG),
-                ("o3_8h_max", "O₃ 日最大8小时滑动平均", "O3 daily maximum 8-hour mean", _UG)]
-    return [Column(n, "number", zh, en, unit, 3 if unit == _MG else 1) for n, zh, en, unit in spec]
+def _concentration_columns(realtime: bool, method: AqiMethod) -> list[Column]:
+    spec = _REALTIME_SPEC if realtime else _DAILY_SPEC
+    return [Column(n, "number", zh, en, unit, method.decimals[ROUNDED_AS[n]]) for n, zh, en, unit in spec]
 
 
 _IAQI_NAMES = {"iaqi_pm25": "PM₂.₅", "iaqi_pm10": "PM₁₀", "iaqi_so2": "SO₂", "iaqi_no2": "NO₂", "iaqi_co": "CO",
@@ -173,7 +178,14 @@ def _index_columns(order: list[str]) -> list[Column]:
                    Column("level", "integer", "空气质量指数级别（1 优 … 6 严重污染）",
                           "AQI level (1 excellent … 6 severe)"),
                    Column("primary_pollutant", "string", "首要污染物（AQI 大于 50 时；并列时以分号分隔）",
-                          "Primary pollutant(s) when AQI > 50 (ties separated by ';')")]
+                          "Primary pollutant(s) when AQI > 50 (ties separated by ';')"),
+                   Column("completeness", "string",
+                          "完整性：complete 完整；incomplete 缺少未监测的污染物，AQI 仅由其余污染物计算；"
+                          "withheld 已监测的污染物无法计算分指数，不发布 AQI",
+                          "Completeness: complete; incomplete (a pollutant not measured: the AQI of the others); "
+                          "withheld (a measured pollutant has no sub-index: no AQI is published)", required=True),
+                   Column("missing_pollutants", "string", "缺少分指数的污染物（以分号分隔）",
+                          "Pollutants without a sub-index (separated by ';')")]
 
 
 # -- air ---------------------------------------------------------------------------------------------
@@ -236,18 +248,19 @@ def _computable(hourly: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str
     return hourly[keep], notes, [*used, "GB 3095-2012", "HJ 663-2013"] if used else []
 
 
-def daily_aqi(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
+def daily_aqi(inputs: list[Dataset], registry: dict, tz: str, method: str | None = None) -> Computed:
     """Station daily AQI and the city's (HJ 633-2012 5.1.2; city values HJ 663-2013)."""
     air = _air_inputs(inputs, tz)
+    m = aqi_method(method)
     station_cols = [Column("station_id", "string", "站点编号", "Station ID", references="air_stations", required=True),
                     Column("date", "date", "日期", "Date", required=True)]
-    concentration = _concentration_columns(realtime=False)
+    concentration = _concentration_columns(False, m)
     index = _index_columns(DAILY_REPORT_COLUMNS)
     empty = pd.DataFrame(columns=DAILY_REPORT_COLUMNS)
-    stations = station_daily_report(air.daily()) if not air.hourly.empty else empty
+    stations = station_daily_report(air.daily(), m) if not air.hourly.empty else empty
     city_code = str((registry.get("city") or {}).get("code") or "")
     urban = [s for s in urban_stations(registry) if s in set(air.hourly.get("station_id", []))]
-    city = (area_daily_report(air.daily(), city_code, urban) if urban else empty).rename(
+    city = (area_daily_report(air.daily(), city_code, urban, m) if urban else empty).rename(
         columns={"station_id": "area_code"})
     city_cols = [Column("area_code", "string", "行政区划代码", "Administrative area code", required=True),
                  station_cols[1]]
@@ -256,18 +269,20 @@ def daily_aqi(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
               ["station_id", "date"], stations),
         Table("city", "全市日空气质量指数（城市点位日均值的算术平均）", "City daily AQI (mean of the urban stations)",
               city_cols + concentration + index, ["area_code", "date"], city),
-    ], air.standards, air.notes)
+    ], air.standards, air.notes, m)
 
 
-def realtime(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
-    """Hourly real-time AQI per station (HJ 633-2012 5.1.3, Table 4)."""
+def realtime(inputs: list[Dataset], registry: dict, tz: str, method: str | None = None) -> Computed:
+    """Hourly real-time AQI per station (HJ 633-2012 5.1.3, Table 4), as ``method`` applies it."""
     air = _air_inputs(inputs, tz)
-    report = realtime_aqi(air.hourly) if not air.hourly.empty else pd.DataFrame(columns=REALTIME_REPORT_COLUMNS)
+    m = aqi_method(method)
+    report = (realtime_aqi(air.hourly, method=m) if not air.hourly.empty
+              else pd.DataFrame(columns=REALTIME_REPORT_COLUMNS))
     columns = [Column("station_id", "string", "站点编号", "Station ID", references="air_stations", required=True),
                Column("time", "datetime", "时间（小时结束时刻）", "Time (end of the hour)", required=True),
-               *_concentration_columns(realtime=True), *_index_columns(REALTIME_REPORT_COLUMNS)]
+               *_concentration_columns(True, m), *_index_columns(REALTIME_REPORT_COLUMNS)]
     return Computed([Table("hourly", "各站点实时空气质量指数", "Real-time AQI by station and hour", columns,
-                           ["station_id", "time"], report)], air.standards, air.notes)
+                           ["station_id", "time"], report)], air.standards, air.notes, m)
 
 
 # Summary measures and their daily-report columns (the definitions of figures.MEASURES).
@@ -275,7 +290,7 @@ SUMMARY_MEANS = {"pm25_mean": "pm25_24h", "pm10_mean": "pm10_24h", "so2_mean": "
                  "co_mean": "co_24h"}
 
 
-def air_summary(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
+def air_summary(inputs: list[Dataset], registry: dict, tz: str, method: str | None = None) -> Computed:
     """Monthly and yearly statistics per station, county and the city; county rankings.
 
     The measures are those a bulletin may cite (``figures.MEASURES``) and are computed the same
@@ -283,7 +298,8 @@ def air_summary(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
     with the GB 3095-2012 Table 4 number of valid days; rounded as bulletins round them.
     """
     air = _air_inputs(inputs, tz)
-    daily = _scoped_daily(air, registry)
+    m = aqi_method(method)
+    daily = _scoped_daily(air, registry, m)
     rows = []
     if not daily.empty:
         when = pd.to_datetime(daily["date"])
@@ -323,24 +339,24 @@ def air_summary(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
     return Computed([
         Table("summary", "月度和年度统计", "Monthly and yearly statistics", columns, ["scope", "id", "period"], summary),
         Table("county-ranking", "区县排名", "County rankings", ranking_cols, ["period", "area_code"], ranking),
-    ], air.standards, air.notes)
+    ], air.standards, air.notes, m)
 
 
-def _scoped_daily(air: _AirInputs, registry: dict) -> pd.DataFrame:
+def _scoped_daily(air: _AirInputs, registry: dict, method: AqiMethod) -> pd.DataFrame:
     """Daily reports of every station, every county (its urban stations) and the city."""
     if air.hourly.empty:
         return pd.DataFrame(columns=["scope", "id", *DAILY_REPORT_COLUMNS[1:]])
     present = set(air.hourly["station_id"])
     urban = [s for s in urban_stations(registry) if s in present]
     area_of = {str(s.get("id")): str(s.get("area")) for s in registry.get("air_stations") or [] if isinstance(s, dict)}
-    parts = [station_daily_report(air.daily()).rename(columns={"station_id": "id"}).assign(scope="station")]
+    parts = [station_daily_report(air.daily(), method).rename(columns={"station_id": "id"}).assign(scope="station")]
     for county in sorted({area_of[s] for s in urban if s in area_of}):
         members = [s for s in urban if area_of.get(s) == county]
-        parts.append(area_daily_report(air.daily(), county, members)
+        parts.append(area_daily_report(air.daily(), county, members, method)
                      .rename(columns={"station_id": "id"}).assign(scope="county"))
     if urban:
         city = str((registry.get("city") or {}).get("code") or "city")
-        parts.append(area_daily_report(air.daily(), city, urban)
+        parts.append(area_daily_report(air.daily(), city, urban, method)
                      .rename(columns={"station_id": "id"}).assign(scope="city"))
     order = {"city": 0, "county": 1, "station": 2}
     daily = pd.concat([p for p in parts if not p.empty], ignore_index=True)
@@ -360,7 +376,9 @@ def _min_days(period: list[Any]) -> int:
 
 
 def _summary_measures(days: pd.DataFrame, min_days: int) -> dict[str, Any]:
-    aqi = pd.to_numeric(days["aqi"], errors="coerce").dropna()
+    # Only complete days count: an incomplete day's AQI leaves out a pollutant and could hide a
+    # polluted day; a withheld day has no AQI.
+    aqi = pd.to_numeric(days["aqi"].where(days["completeness"].eq(COMPLETE)), errors="coerce").dropna()
     out: dict[str, Any] = {"valid_days": len(aqi), "good_days": int((aqi <= 100).sum()),
                            "good_day_share": (int((aqi <= 100).sum()) * 100 / len(aqi)) if len(aqi) else None}
     for measure, column in SUMMARY_MEANS.items():
@@ -416,7 +434,7 @@ def _rankings(summary: pd.DataFrame) -> pd.DataFrame:
 # -- water -------------------------------------------------------------------------------------------
 
 
-def water_classes(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
+def water_classes(inputs: list[Dataset], registry: dict, tz: str, method: str | None = None) -> Computed:
     """Each sample's class by the single-factor method (GB 3838-2002; 评价办法, routine parameters),
     the parameters that set it and their multiples over the class III limit."""
     sections = {str(s.get("id")): s for s in registry.get("water_sections") or [] if isinstance(s, dict)}
@@ -481,7 +499,7 @@ def water_classes(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
 # -- emissions ---------------------------------------------------------------------------------------
 
 
-def emission_exceedances(inputs: list[Dataset], registry: dict, tz: str) -> Computed:
+def emission_exceedances(inputs: list[Dataset], registry: dict, tz: str, method: str | None = None) -> Computed:
     """Daily values over the permit limit with their multiples, and days over the limit per
     enterprise, outlet, pollutant and month (and year)."""
     frames = []
@@ -594,12 +612,13 @@ def _version(number: int, details: dict, files: dict[str, str], time: str, defin
 
 
 def derive_datasets(root: Path, content: Content, upstream: Release, chosen: dict[str, Version],
-                    approved: dict[str, list[Version]], tz: str) -> DerivedRelease:
+                    approved: dict[str, list[Version]], tz: str, aqi_method: str | None = None) -> DerivedRelease:
     """Compute every released derived dataset from the published versions of its inputs.
 
     ``content`` is the release tree (approved bytes only); ``upstream`` the release decided on it
     before derivation, which says which inputs are public. The files are written into the
-    definition's folder of the tree and the dataset reloaded; nothing is logged here.
+    definition's folder of the tree and the dataset reloaded; nothing is logged here. ``aqi_method``
+    is the rules' choice of how HJ 633 is applied (``aqi.method``; None: the default).
     """
     result = DerivedRelease(folder=content.root / "content")
     with open_log(root) as log:
@@ -618,7 +637,7 @@ def derive_datasets(root: Path, content: Content, upstream: Release, chosen: dic
         if ds.id not in upstream.datasets:
             continue
         inputs = [upstream.datasets[i] for i in ds.derived.inputs]
-        computed = METHODS[ds.derived.method](inputs, content.registry, tz)
+        computed = METHODS[ds.derived.method](inputs, content.registry, tz, aqi_method)
         for zh, en in computed.notes:
             result.findings.append(warning("derived-values-not-computed", zh, en, **where))
         if all(t.frame.empty for t in computed.tables):
@@ -662,8 +681,21 @@ def _write(ds: Dataset, computed: Computed, sources: list[dict[str, Any]], folde
     method_zh, method_en, _ = DERIVED_METHODS[ds.derived.method]
     meta.setdefault("methodology", {"zh": f"由发布系统按“{method_zh}”方法自动计算。",
                                     "en": f"Computed by the publication system: {method_en}."})
+    if computed.aqi_method is not None:
+        m = computed.aqi_method
+        given = meta["methodology"] if isinstance(meta["methodology"], dict) else {"zh": str(meta["methodology"])}
+        meta["methodology"] = {
+            "zh": f"{given.get('zh') or ''}空气质量指数按“{m.title_zh}”（{m.name}）计算；"
+                  "浓度先按规定位数修约（四舍六入五成双）再计算分指数；已监测的污染物无法计算分指数时不发布 AQI"
+                  "（withheld），缺少未监测的污染物时标注为不完整（incomplete）。",
+            "en": (f"{given.get('en') or ''} The AQI follows {m.title_en} ({m.name}); concentrations "
+                   "are rounded half to even to the printed decimals before the sub-indices; no AQI is published "
+                   "when a measured pollutant has no sub-index (withheld), and an AQI missing a pollutant that "
+                   "was not measured is flagged incomplete.").strip(),
+        }
     meta["standards"] = sorted(set(meta.get("standards") or []) | set(computed.standards))
     meta["derived"] = {"method": ds.derived.method, "inputs": list(ds.derived.inputs),
+                       **({"aqi_method": computed.aqi_method.name} if computed.aqi_method else {}),
                        "sources": [{k: s[k] for k in ("item", "version", "digest")} for s in sources]}
     meta["resources"] = [t.resource() for t in computed.tables]
     target = folder / "datasets" / ds.id

@@ -246,7 +246,9 @@ def _air_figure(ds: Dataset, measure: str, period: Period, registry: dict, tz: s
     daily = air_daily(ds, period, registry, tz, station)
     decimals = MEASURES[measure].decimals
     if measure in ("good_day_share", "aqi_days_over_100"):
-        aqi = pd.to_numeric(daily["aqi"], errors="coerce").dropna()
+        # Only complete days count (an incomplete day's AQI leaves out a pollutant; a withheld day
+        # has none), as in the air-summary derived dataset.
+        aqi = pd.to_numeric(daily["aqi"].where(daily["completeness"].eq("complete")), errors="coerce").dropna()
         if aqi.empty:
             raise FigureError(f"{period.label} 没有有效的日AQI", f"{period.label} has no valid daily AQI")
         if measure == "aqi_days_over_100":

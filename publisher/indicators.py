@@ -37,6 +37,7 @@ class StationAqi:
     primary: str  # primary pollutant(s), "" when AQI ≤ 50
     dataset_id: str
     advice: dict[str, str]
+    missing: str = ""  # pollutants not measured that day (the AQI is flagged incomplete), "" when complete
 
 
 def _text_colour(hex_colour: str) -> str:
@@ -47,11 +48,14 @@ def _text_colour(hex_colour: str) -> str:
     return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
 
 
-def latest_station_aqi(datasets: Iterable[Dataset], tz: str = "Asia/Shanghai") -> list[StationAqi]:
+def latest_station_aqi(datasets: Iterable[Dataset], tz: str = "Asia/Shanghai",
+                       method: str | None = None) -> list[StationAqi]:
     """Each station's most recent daily AQI over the given (released) datasets, by station id.
 
-    A station that appears in several datasets takes the latest day; a day without a valid
-    AQI (too few hours, GB 3095 Table 4) is skipped.
+    A station that appears in several datasets takes the latest day. A day whose AQI is withheld
+    (a measured pollutant without a valid daily value, GB 3095 Table 4) is skipped: the home page
+    never shows a number that leaves out a measured pollutant. A day missing a pollutant that was
+    not measured at all shows its AQI with the pollutants it lacks (``missing``).
     """
     from .standards import aqi_level, daily_aqi_report
 
@@ -62,7 +66,7 @@ def latest_station_aqi(datasets: Iterable[Dataset], tz: str = "Asia/Shanghai") -
         hourly = read_air_hourly(ds, tz)
         if hourly is None or "pm25" not in hourly:
             continue
-        report = daily_aqi_report(hourly).dropna(subset=["aqi"])
+        report = daily_aqi_report(hourly, method=method).dropna(subset=["aqi"])
         if report.empty:
             continue
         last = report.sort_values(["station_id", "date"]).groupby("station_id").tail(1)
@@ -78,5 +82,7 @@ def latest_station_aqi(datasets: Iterable[Dataset], tz: str = "Asia/Shanghai") -
                 colour=level.colour, text_colour=_text_colour(level.colour),
                 primary="、".join(dict.fromkeys(PRIMARY_NAMES.get(p, p) for p in primary.split(";") if p)),
                 dataset_id=ds.id, advice={"zh": level.advice_zh, "en": level.advice_en},
+                missing="" if pd.isna(row["missing_pollutants"]) else "、".join(
+                    dict.fromkeys(PRIMARY_NAMES.get(p, p) for p in str(row["missing_pollutants"]).split(";") if p)),
             )
     return [latest[k] for k in sorted(latest)]

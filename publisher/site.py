@@ -325,7 +325,8 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         stage("load")
         report = check_content(rules, content)
         stage("check")
-        derived = derive_datasets(root, content, decide_release(content, report, now), tree.chosen, approved, str(tz))
+        derived = derive_datasets(root, content, decide_release(content, report, now), tree.chosen, approved, str(tz),
+                                  rules.aqi_method)
         report = _with_derived(rules, content, report, derived)
         chosen = {**tree.chosen, **derived.chosen}  # a derived item publishes its computed version
         stage("derived data")
@@ -571,7 +572,7 @@ def _derive_indicators(site: SiteModel, tz: ZoneInfo) -> list[Any]:
         from .indicators import latest_station_aqi
     except ImportError:  # pragma: no cover - only while publisher.standards is absent
         return []
-    return latest_station_aqi(site.release.datasets.values(), str(tz))
+    return latest_station_aqi(site.release.datasets.values(), str(tz), site.rules.aqi_method)
 
 
 def _search_available() -> bool:

@@ -141,3 +141,17 @@ def test_the_worked_example_lists_every_demo_submitter_with_its_demo_key():
     rules = load_rules(ROOT)
     for user in demo_history.SUBMITTERS:
         assert rules.submitters[user].public_key == public_key_text(demo_key(user)), user
+
+
+def test_the_aqi_method_is_chosen_per_portal_and_checked(tmp_path):
+    assert load_rules(ROOT).aqi_method == "platform"
+    minimal = "site: {name: 门户}\ndepartments:\n  sthjj: {name: 局, level: city, area: \"990100\"}\n"
+    (tmp_path / "release_rules.yaml").write_text(minimal, encoding="utf-8")
+    assert load_rules(tmp_path).aqi_method == "platform"  # the default
+    (tmp_path / "release_rules.yaml").write_text(minimal + "aqi: {method: literal}\n", encoding="utf-8")
+    assert load_rules(tmp_path).aqi_method == "literal"
+    (tmp_path / "release_rules.yaml").write_text(minimal + "aqi: {method: us-epa, rounding: up}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_rules(tmp_path)
+    found = {(f.rule, f.key) for f in caught.value.findings}
+    assert ("rules-invalid", "aqi.method") in found and ("rules-key-unknown", "aqi.rounding") in found

@@ -2,7 +2,8 @@
 
 Every complete day (all 24 hourly values of every pollutant present) of two demo stations is
 computed again here from the hourly CSV with HJ 633-2012's Table 1 typed by hand (see
-``test_standards_averaging.hand_iaqi``), hour-ending times (00:00 closes the previous day), the
+``test_standards_averaging.hand_iaqi``), concentrations rounded half to even in exact decimal
+arithmetic before the IAQI (the platform method, the default), hour-ending times (00:00 closes the previous day), the
 O3 8-hour windows ending 08:00–24:00, and compared with ``daily_aqi_report``.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import defaultdict
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -35,7 +37,7 @@ def hand_reports(station: str) -> dict[dt.date, tuple[int, str | None]]:
             hour_end = end.hour or 24  # hour-ending: 00:00 is the 24th hour of the day before
             day = (end - dt.timedelta(hours=1)).date() if end.hour == 0 else end.date()
             if all(row[p] != "" for p in POLLUTANTS):
-                days[day][hour_end] = {p: float(row[p]) for p in POLLUTANTS}
+                days[day][hour_end] = {p: Decimal(row[p]) for p in POLLUTANTS}  # exact decimal arithmetic
     result = {}
     for day, hours in days.items():
         if len(hours) < 24:
@@ -44,6 +46,8 @@ def hand_reports(station: str) -> dict[dt.date, tuple[int, str | None]]:
         o3 = [hours[h]["o3"] for h in range(1, 25)]
         means["o3_1h"] = max(o3)
         means["o3_8h"] = max(sum(o3[end - 8:end]) / 8 for end in range(8, 25))
+        # 修约 (the default, platform method): integers, CO to one decimal, half to even (GB/T 8170)
+        means = {n: float(v.quantize(Decimal("0.1" if n == "co" else "1"), ROUND_HALF_EVEN)) for n, v in means.items()}
         sub = {name: hand_iaqi(name, value) for name, value in means.items()}
         aqi = max(sub.values())
         primary = ";".join(NAMES[n] for n in NAMES if sub[n] == aqi) if aqi > 50 else None

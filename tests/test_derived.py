@@ -103,7 +103,7 @@ def test_the_build_computes_publishes_and_logs_the_input_hashes(derived_portal: 
     assert list(stations[0]) == [
         "station_id", "date", "pm25_24h", "pm10_24h", "so2_24h", "no2_24h", "co_24h", "o3_1h_max", "o3_8h_max",
         "iaqi_pm25", "iaqi_pm10", "iaqi_so2", "iaqi_no2", "iaqi_co", "iaqi_o3_1h", "iaqi_o3_8h",
-        "aqi", "level", "primary_pollutant"]
+        "aqi", "level", "primary_pollutant", "completeness", "missing_pollutants"]
     assert {r["station_id"] for r in stations} == {"aq-east", "aq-west"}
     assert {r["area_code"] for r in city} == {"990100"}
     for r in stations + city:
@@ -135,6 +135,9 @@ def test_the_build_computes_publishes_and_logs_the_input_hashes(derived_portal: 
     assert "新闻办公室" in row[:row.index("</tr>")]  # the roles that approved the definition
     page = (out / "datasets" / DAILY / "index.html").read_text(encoding="utf-8")
     assert "派生数据" in page and 'href="../../datasets/air-mini/index.html"' in page
+    assert "国家实时发布平台做法" in page  # the AQI method, said on the page in both languages
+    page_en = (out / "en" / "datasets" / DAILY / "index.html").read_text(encoding="utf-8")
+    assert "national real-time publication platform" in page_en
     meta = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     assert {"stations-csv", "city-csv"} <= {r["name"] for r in meta["resources"]}
     built = build_site(derived_portal, now=NOW)

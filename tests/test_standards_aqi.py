@@ -83,22 +83,39 @@ def test_independent_formula_on_a_grid():
             assert value == math.ceil(raw), (pollutant, period, c)
 
 
-def test_so2_1h_above_800_is_not_computed():
-    # Table 1 footnote (2)
-    assert iaqi("so2", "1h", 800, DAY) == 200
-    assert iaqi("so2", "1h", 800.1, DAY) is None
+def test_so2_1h_above_800_is_not_computed_in_the_literal_reading():
+    # Table 1 footnote (2): not computed from the 1-h value (the 24-h sub-index is reported)
+    assert iaqi("so2", "1h", 800, DAY, method="literal") == 200
+    assert iaqi("so2", "1h", 800.1, DAY, method="literal") is None
 
 
-def test_o3_8h_above_800_is_not_computed():
-    # Table 1 footnote (3)
-    assert iaqi("o3", "8h", 800, DAY) == 300
-    assert iaqi("o3", "8h", 801, DAY) is None
+def test_so2_1h_above_800_is_200_in_the_platform_practice():
+    assert iaqi("so2", "1h", 800.1, DAY, method="platform") == 200
+    assert iaqi("so2", "1h", 5000, DAY) == 200  # the default method is the platform's
 
 
-def test_above_the_top_breakpoint_reports_500():
+@pytest.mark.parametrize("method", ["platform", "literal"])
+def test_o3_8h_above_800_is_not_computed(method):
+    # Table 1 footnote (3), under either method
+    assert iaqi("o3", "8h", 800, DAY, method=method) == 300
+    assert iaqi("o3", "8h", 801, DAY, method=method) is None
+
+
+def test_above_the_top_breakpoint_reports_500_in_the_platform_practice():
     assert iaqi("pm25", "24h", 501, DAY) == 500
     assert iaqi("pm10", "24h", 1000, DAY) == 500
-    assert iaqi("co", "1h", 151, DAY) == 500
+    assert iaqi("co", "1h", 151, DAY, method="platform") == 500
+
+
+def test_above_the_top_breakpoint_is_not_computed_in_the_literal_reading():
+    assert iaqi("pm25", "24h", 500, DAY, method="literal") == 500
+    assert iaqi("pm25", "24h", 501, DAY, method="literal") is None
+    assert iaqi("pm10", "24h", 1000, DAY, method="literal") is None
+
+
+def test_an_unknown_method_is_an_error():
+    with pytest.raises(ValueError, match="unknown AQI method"):
+        iaqi("pm25", "24h", 10, DAY, method="nonsense")
 
 
 def test_missing_and_negative_values():
@@ -182,3 +199,26 @@ def test_level_texts_are_bilingual():
 def test_good_day_share():
     assert good_day_share([50, 100, 101, None, 300]) == 0.5
     assert math.isnan(good_day_share([None]))
+
+
+def test_every_recorded_method_is_complete_and_sourced():
+    from publisher.standards import METHOD_CHOICES, aqi_methods, default_method_name
+
+    methods = aqi_methods()
+    assert set(methods) == {"platform", "literal"} and default_method_name() == "platform"
+    for method in methods.values():
+        for key, allowed in METHOD_CHOICES.items():
+            assert getattr(method, key) in allowed, (method.name, key)
+        assert set(method.decimals) == {"so2", "no2", "pm10", "pm25", "o3", "co"}
+        assert method.source and method.evidence and method.title_zh and method.title_en
+
+
+@pytest.mark.parametrize("values, pollutant, expected", [
+    ([0.5, 1.5, 2.5, 2.5001, 87.25], "pm25", [0.0, 2.0, 2.0, 3.0, 87.0]),  # 四舍六入五成双
+    ([0.05, 0.15, 0.25, 0.35, 1.04], "co", [0.0, 0.2, 0.2, 0.4, 1.0]),  # decimal ties, not binary ones
+])
+def test_concentrations_are_rounded_half_to_even_before_the_iaqi(values, pollutant, expected):
+    from publisher.standards import round_concentrations
+
+    assert round_concentrations(values, pollutant).tolist() == expected
+    assert round_concentrations([87.25], "pm25", "literal").tolist() == [87.2]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
 import pandas as pd
@@ -173,6 +174,9 @@ def test_daily_report_for_one_day_matches_a_hand_computation():
         windows.append(sum(o3[end_hour - 8 : end_hour]) / 8)
     hand["o3_8h"] = max(windows)
     hand["o3_1h"] = max(o3)
+    # 修约 before the IAQI (the default, platform method): integers, CO one decimal, half to even
+    hand = {name: float(Decimal(repr(value)).quantize(Decimal("0.1" if name == "co" else "1"), ROUND_HALF_EVEN))
+            for name, value in hand.items()}
     sub = {name: hand_iaqi(name, value) for name, value in hand.items()}
     aqi = max(sub.values())
     names = {"so2": "SO2", "no2": "NO2", "pm10": "PM10", "co": "CO", "o3_1h": "O3_1h", "o3_8h": "O3_8h", "pm25": "PM2.5"}
@@ -185,9 +189,10 @@ def test_daily_report_for_one_day_matches_a_hand_computation():
     for name in names:
         assert row[f"iaqi_{name}"] == sub[name], name
     assert row["aqi"] == aqi and row["level"] == level and row["primary_pollutant"] == primary
+    assert row["completeness"] == "complete" and pd.isna(row["missing_pollutants"])
     # The numbers themselves, checked on paper: O3 8-h max is the window ending 19时 (hours 12–19),
-    # 1445/8 = 180.625 → 100 + 50/55 × 20.625 = 118.75 → 119; PM2.5 mean 87.25 → 115.3 → 116.
-    assert (aqi, primary, level) == (119, "O3_8h", 3)
+    # 1445/8 = 180.625 → 181 → 100 + 50/55 × 21 = 119.09 → 120; PM2.5 mean 87.25 → 87 → 115 → 115.
+    assert (aqi, primary, level) == (120, "O3_8h", 3)
 
 
 def test_daily_report_refuses_dates_under_the_2026_revision():
@@ -202,10 +207,10 @@ def test_city_daily_value_is_the_mean_of_station_values():
     b = synthetic_day().assign(station_id="aq-xicheng", pm25=lambda f: f["pm25"] + 20)
     city = city_daily_report(pd.concat([a, b]), city_id="990100").iloc[0]
     assert city["station_id"] == "990100"
-    assert city["pm25_24h"] == pytest.approx(87.25 + 10)
+    assert city["pm25_24h"] == 97  # mean of 87.25 and 107.25, rounded (修约) to an integer
 
 
-def test_realtime_uses_1h_gases_8h_o3_and_24h_moving_particles():
+def two_days_realtime() -> pd.DataFrame:
     frame = pd.concat([hours_of("2025-04-09"), hours_of("2025-04-10")], ignore_index=True)
     frame["so2"] = 20.0
     frame["no2"] = 100.0
@@ -213,15 +218,63 @@ def test_realtime_uses_1h_gases_8h_o3_and_24h_moving_particles():
     frame["o3"] = 160.0
     frame["pm10"] = 50.0
     frame["pm25"] = 35.0
-    frame.loc[47, "so2"] = 900.0  # > 800: reported from the 24-h SO2 sub-index (footnote 2)
-    frame.loc[47, "pm25"] = 35.0 + 24 * 40  # lifts the 24-h moving mean by 40
-    rt = realtime_aqi(frame).set_index("time")
+    frame.loc[47, "so2"] = 900.0  # > 800 μg/m³ (footnote 2)
+    frame.loc[47, "pm25"] = 35.0 + 24 * 40  # 995: lifts the 24-h moving mean by 40
+    return frame
+
+
+def test_literal_realtime_uses_1h_gases_8h_o3_and_24h_moving_particles():
+    rt = realtime_aqi(two_days_realtime(), method="literal").set_index("time")
     last = rt.iloc[-1]
     assert last["no2_1h"] == 100 and last["iaqi_no2"] == 50  # NO2 1-h table
     assert last["iaqi_o3_1h"] == 50 and last["iaqi_o3_8h"] == 100
     assert last["pm25_24h"] == pytest.approx(75.0) and last["iaqi_pm25"] == 100
-    so2_24h = (23 * 20 + 900) / 24
-    assert last["iaqi_so2"] == hand_iaqi("so2", so2_24h)
+    so2_24h = round((23 * 20 + 900) / 24, 1)  # 56.7, rounded to the printed decimal before IAQI
+    assert last["so2_24h"] == pytest.approx(so2_24h) and last["iaqi_so2"] == hand_iaqi("so2", so2_24h)
     assert last["aqi"] == 100 and last["primary_pollutant"] == "O3_8h;PM2.5"
+    assert last["completeness"] == "complete"
     first = rt.iloc[0]
-    assert pd.isna(first["pm25_24h"]) and pd.isna(first["iaqi_o3_8h"])  # not enough hours yet
+    # PM2.5 was measured in the first hour but its 24-h mean needs 20 hours: no AQI, not a lower one
+    assert pd.isna(first["pm25_24h"]) and pd.isna(first["iaqi_o3_8h"])
+    assert first["completeness"] == "withheld" and pd.isna(first["aqi"])
+    assert first["missing_pollutants"] == "PM10;O3_8h;PM2.5"
+
+
+def test_platform_realtime_uses_1h_particles_on_the_24h_rows_and_no_o3_8h():
+    rt = realtime_aqi(two_days_realtime()).set_index("time")  # the default method
+    last = rt.iloc[-1]
+    assert last["pm25_1h"] == 995 and last["iaqi_pm25"] == 500  # above its column: 500
+    assert last["iaqi_so2"] == 200  # SO2 1-h > 800: 200
+    assert pd.isna(last["iaqi_o3_8h"]) and last["o3_8h"] == 160  # printed, without a sub-index
+    assert last["aqi"] == 500 and last["primary_pollutant"] == "PM2.5" and last["completeness"] == "complete"
+    first = rt.iloc[0]
+    assert first["aqi"] == 50 and first["completeness"] == "complete"  # 1-h values need no history
+
+
+def test_platform_o3_8h_restarts_each_natural_day():
+    frame = two_days_realtime()
+    frame["o3"] = [100.0] * 24 + [10.0, 20.0, 30.0] + [40.0] * 21
+    rt = realtime_aqi(frame).set_index("time")
+    second_day = rt.iloc[24:]
+    assert second_day["o3_8h"].iloc[0] == 10 and second_day["o3_8h"].iloc[2] == 20  # hours 1…t of the day
+    literal = realtime_aqi(frame, method="literal").set_index("time").iloc[24:]
+    assert literal["o3_8h"].iloc[0] == pytest.approx(88.8)  # (7 × 100 + 10) / 8 = 88.75 across midnight, half to even
+
+
+def test_an_hour_without_a_pollutant_is_published_incomplete_naming_it():
+    frame = two_days_realtime()
+    frame.loc[30, "pm25"] = np.nan
+    row = realtime_aqi(frame).iloc[30]
+    assert row["completeness"] == "incomplete" and row["missing_pollutants"] == "PM2.5"
+    assert row["aqi"] == 50  # the others' AQI, flagged
+
+
+def test_a_day_with_too_few_hours_of_a_measured_pollutant_is_withheld():
+    frame = synthetic_day()
+    frame.loc[:5, "pm25"] = np.nan  # 18 valid hours: measured, but no valid 24-h mean
+    row = daily_aqi_report(frame).iloc[0]
+    assert row["completeness"] == "withheld" and row["missing_pollutants"] == "PM2.5"
+    assert pd.isna(row["aqi"]) and pd.isna(row["level"]) and pd.isna(row["primary_pollutant"])
+    frame["pm25"] = np.nan  # not measured at all that day: the others' AQI, flagged incomplete
+    row = daily_aqi_report(frame).iloc[0]
+    assert row["completeness"] == "incomplete" and row["aqi"] == 120

@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from .aqi import (
     IAQI_COLUMNS,
+    METHOD_CHOICES,
+    AqiMethod,
+    aqi_method,
+    aqi_methods,
+    default_method_name,
+    method_names,
+    round_concentrations,
     PRIMARY_SEPARATOR,
     AqiLevel,
     AqiResult,
@@ -16,7 +23,11 @@ from .aqi import (
     iaqi_series,
 )
 from .averaging import (
+    COMPLETE,
     DAILY_REPORT_COLUMNS,
+    INCOMPLETE,
+    WITHHELD,
+    completeness,
     REALTIME_REPORT_COLUMNS,
     annual_means,
     area_daily_report,
@@ -34,6 +45,8 @@ from .versions import Standard, StandardNotAvailable, all_standards, standard_by
 from .water import SectionResult, section_class, water_class
 
 __all__ = [
+    "COMPLETE", "INCOMPLETE", "METHOD_CHOICES", "WITHHELD", "AqiMethod", "aqi_method", "aqi_methods", "completeness",
+    "default_method_name", "method_names", "round_concentrations",
     "DAILY_REPORT_COLUMNS", "IAQI_COLUMNS", "PRIMARY_SEPARATOR", "REALTIME_REPORT_COLUMNS",
     "AqiLevel", "AqiResult", "SectionResult", "Standard", "StandardNotAvailable",
     "all_standards", "annual_means", "aqi_from_iaqis", "aqi_level", "aqi_levels", "area_daily_report",

@@ -46,6 +46,36 @@ class AqiLevel:
     advice_en: str
 
 
+@dataclass(frozen=True)
+class AqiMethod:
+    """One recorded way of applying HJ 633's tables (``methods`` of the standard's data file):
+    the national platform's practice or the literal reading of the text. See docs/standards.md."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    realtime_pm: str  # "1h": 1-h PM on the 24-h rows of Table 1; "24h_moving": 24-h moving means
+    realtime_o3_8h: bool  # whether an O3 8-h sub-index enters the real-time AQI
+    so2_1h_above_800: str  # "iaqi_200" or "use_24h" (footnote (2))
+    above_top: str  # "iaqi_500" or "not_computed": a value above the top of its column
+    o3_8h_day_boundary: str  # "restart" (each natural day) or "moving" (across midnight)
+    rounding: str  # "half_even" (GB/T 8170)
+    decimals: dict[str, int]  # pollutant → decimals the concentrations are rounded to before IAQI
+    source: str
+    evidence: tuple[str, ...]
+
+
+#: the choices each key of a method may take (checked by the tests against every data file)
+METHOD_CHOICES: dict[str, tuple[Any, ...]] = {
+    "realtime_pm": ("1h", "24h_moving"),
+    "realtime_o3_8h": (True, False),
+    "so2_1h_above_800": ("iaqi_200", "use_24h"),
+    "above_top": ("iaqi_500", "not_computed"),
+    "o3_8h_day_boundary": ("restart", "moving"),
+    "rounding": ("half_even",),
+}
+
+
 class AqiResult(NamedTuple):
     """What :func:`aqi_from_iaqis` returns."""
 
@@ -56,6 +86,56 @@ class AqiResult(NamedTuple):
 
 def _resolve(date: Any, standard: Standard | str | None) -> Standard:
     return resolve_standard("aqi", date, standard)
+
+
+def aqi_methods(standard: Standard | str | None = None, date: Any = None) -> dict[str, AqiMethod]:
+    """The methods recorded for an HJ 633 version (the one in force on ``date``, or HJ 633-2012)."""
+    version = _resolve(date, standard) if (standard is not None or date is not None) else standard_by_id("HJ 633-2012")
+    out = {}
+    for name, raw in version.methods.items():
+        out[name] = AqiMethod(
+            name=name, title_zh=raw["title"]["zh"], title_en=raw["title"]["en"],
+            realtime_pm=raw["realtime_pm"], realtime_o3_8h=bool(raw["realtime_o3_8h"]),
+            so2_1h_above_800=raw["so2_1h_above_800"], above_top=raw["above_top"],
+            o3_8h_day_boundary=raw["o3_8h_day_boundary"], rounding=raw["rounding"],
+            decimals={k: int(v) for k, v in raw["concentration_decimals"].items()},
+            source=str(raw.get("source", "")), evidence=tuple(raw.get("evidence") or ()),
+        )
+    return out
+
+
+def method_names() -> tuple[str, ...]:
+    """Names of the AQI methods on file (what ``aqi.method`` in release_rules.yaml may say)."""
+    return tuple(aqi_methods())
+
+
+def default_method_name() -> str:
+    """The method used when the rules choose none: the platform's practice."""
+    return standard_by_id("HJ 633-2012").default_method or "platform"
+
+
+def aqi_method(method: AqiMethod | str | None = None, *, standard: Standard | str | None = None,
+               date: Any = None) -> AqiMethod:
+    """A method by name (``None``: the default one), as recorded for the version."""
+    if isinstance(method, AqiMethod):
+        return method
+    methods = aqi_methods(standard, date)
+    name = method or default_method_name()
+    try:
+        return methods[name]
+    except KeyError:
+        raise ValueError(f"unknown AQI method {name!r}; expected one of {sorted(methods)}") from None
+
+
+def round_concentrations(values: Any, pollutant: str, method: AqiMethod | str | None = None) -> pd.Series:
+    """Concentrations rounded as the method rounds them before IAQI (修约): to its decimals for the
+    pollutant, half to even (GB/T 8170 四舍六入五成双). Binary noise (0.05 stored as 0.0500…01) is
+    removed first, so a value that is a tie in decimal is treated as a tie."""
+    m = aqi_method(method)
+    series = pd.to_numeric(pd.Series(values) if not isinstance(values, pd.Series) else values, errors="coerce")
+    scale = 10.0 ** m.decimals[pollutant]
+    scaled = np.round(series.to_numpy(dtype=float, na_value=np.nan) * scale, 6)
+    return pd.Series(np.round(scaled) / scale, index=series.index, name=series.name)
 
 
 def breakpoints(pollutant: str, period: str, standard: Standard) -> tuple[np.ndarray, np.ndarray, str | None]:
@@ -71,7 +151,8 @@ def breakpoints(pollutant: str, period: str, standard: Standard) -> tuple[np.nda
     return conc, levels, row.get("above_top")
 
 
-def _iaqi_array(conc: np.ndarray, bp: np.ndarray, levels: np.ndarray, above_top: str | None) -> np.ndarray:
+def _iaqi_array(conc: np.ndarray, bp: np.ndarray, levels: np.ndarray, above_top: str | None,
+                method: AqiMethod) -> np.ndarray:
     out = np.full(conc.shape, np.nan)
     valid = np.isfinite(conc) & (conc >= 0)
     within = valid & (conc <= bp[-1])
@@ -83,12 +164,14 @@ def _iaqi_array(conc: np.ndarray, bp: np.ndarray, levels: np.ndarray, above_top:
     raw = (levels[hi] - levels[lo]) / (bp[hi] - bp[lo]) * (c - bp[lo]) + levels[lo]  # HJ 633-2012 formula (1)
     out[within] = np.ceil(np.round(raw, _ROUNDING_DECIMALS))  # HJ 633-2012 6.2: always round up
     above = valid & (conc > bp[-1])
-    if above_top is None:
-        # Above the top of a full column HJ 633-2012 says nothing; we report the top IAQI (500), as
-        # the national platform does ("爆表"). The level (严重污染) is the same either way.
+    if above_top is None and method.above_top == "iaqi_500":
+        # Above the top of a full column HJ 633-2012 says nothing; the platform reports the top
+        # IAQI (500, "爆表"); the literal method computes nothing (and the AQI is withheld).
         out[above] = levels[-1]
-    # Footnotes (2) and (3): SO2 1-h > 800 and O3 8-h > 800 are "not computed" for that period:
-    # NaN here, the caller substitutes the 24-h SO2 or 1-h O3 sub-index.
+    if above_top == "use_24h" and method.so2_1h_above_800 == "iaqi_200":
+        out[above] = 200  # the platform's SO2 1-h > 800 μg/m³
+    # Otherwise footnotes (2) and (3): SO2 1-h > 800 and O3 8-h > 800 are "not computed" for that
+    # period: NaN here, the caller substitutes the 24-h SO2 or 1-h O3 sub-index.
     return out
 
 
@@ -99,12 +182,16 @@ def iaqi_series(
     date: Any = None,
     *,
     standard: Standard | str | None = None,
+    method: AqiMethod | str | None = None,
 ) -> pd.Series:
     """IAQI of each concentration (μg/m³, CO mg/m³) as nullable integers.
 
     ``date`` is one date for all values or an array of dates aligned with them; each value is
-    computed with the HJ 633 version in force on its date. Missing or negative values give <NA>,
-    as do SO2 1-h > 800 and O3 8-h > 800 (Table 1 footnotes (2), (3)).
+    computed with the HJ 633 version in force on its date. Missing or negative values give <NA>.
+    Above the top of a column ``method`` decides (default: the platform's): the platform gives 500
+    and SO2 1-h > 800 IAQI 200; the literal method gives <NA> there, as for O3 8-h > 800 (Table 1
+    footnotes (2), (3)). The concentrations are used as given (round them first with
+    :func:`round_concentrations`, as the reports do).
     """
     values = pd.Series(concentrations) if not isinstance(concentrations, pd.Series) else concentrations
     conc = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -115,15 +202,14 @@ def iaqi_series(
         days = pd.Series(list(date) if not isinstance(date, pd.Series) else date.to_numpy())
         if pd.api.types.is_datetime64_any_dtype(days):
             days = days.dt.date
-        keys = days.map(to_date).to_numpy()
+        codes, uniques = pd.factorize(days, use_na_sentinel=False)  # each distinct date resolved once
+        version_of = np.array([_resolve(to_date(day), None) for day in uniques], dtype=object)
         groups: dict[Standard, np.ndarray] = {}
-        for day in pd.unique(keys):
-            version = _resolve(day, None)
-            mask = keys == day
-            groups[version] = groups.get(version, np.zeros(conc.shape, dtype=bool)) | mask
+        for version in dict.fromkeys(version_of):
+            groups[version] = np.isin(codes, np.flatnonzero(version_of == version))
     for version, mask in groups.items():
         bp, levels, rule = breakpoints(pollutant, period, version)
-        out[mask] = _iaqi_array(conc[mask], bp, levels, rule)
+        out[mask] = _iaqi_array(conc[mask], bp, levels, rule, aqi_method(method, standard=version))
     return pd.Series(out, index=values.index, name=f"iaqi_{pollutant}_{period}").astype("Int64")
 
 
@@ -134,9 +220,10 @@ def iaqi(
     date: Any = None,
     *,
     standard: Standard | str | None = None,
+    method: AqiMethod | str | None = None,
 ) -> int | None:
     """IAQI of one concentration, or None when missing or not computed (see :func:`iaqi_series`)."""
-    value = iaqi_series(pollutant, period, [concentration], date, standard=standard).iloc[0]
+    value = iaqi_series(pollutant, period, [concentration], date, standard=standard, method=method).iloc[0]
     return None if pd.isna(value) else int(value)
 
 
@@ -212,9 +299,9 @@ def _levels_frame(aqi: pd.Series, date: Any, standard: Standard | str | None) ->
     if standard is not None or date is None or np.ndim(date) == 0:
         versions = pd.Series([_resolve(date, standard).id] * len(aqi), index=aqi.index)
     else:
-        days = pd.Series(np.asarray(date, dtype=object), index=aqi.index).map(to_date)
-        ids = {day: _resolve(day, None).id for day in pd.unique(days.to_numpy())}
-        versions = days.map(ids)
+        codes, uniques = pd.factorize(pd.Series(np.asarray(date, dtype=object)), use_na_sentinel=False)
+        ids = np.array([_resolve(to_date(day), None).id for day in uniques], dtype=object)
+        versions = pd.Series(ids[codes], index=aqi.index)
     out = pd.DataFrame(
         {
             "level": pd.Series(pd.NA, index=aqi.index, dtype="Int64"),
@@ -246,7 +333,14 @@ def good_day_share(aqi: Any) -> float:
 
 
 __all__ = [
+    "METHOD_CHOICES",
     "AqiLevel",
+    "AqiMethod",
+    "aqi_method",
+    "aqi_methods",
+    "default_method_name",
+    "method_names",
+    "round_concentrations",
     "AqiResult",
     "IAQI_COLUMNS",
     "PRIMARY_SEPARATOR",

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .aqi import aqi_from_iaqis, iaqi_series
+from .aqi import IAQI_COLUMNS, PRIMARY_SEPARATOR, AqiMethod, aqi_from_iaqis, aqi_method, iaqi_series, round_concentrations
 from .versions import standard_by_id
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -32,16 +32,24 @@ MIN_DAYS_PER_YEAR: int = _VALIDITY["daily_values_per_year"]  # 324
 MIN_8H_WINDOWS_PER_DAY: int = _ASSESSMENT["o3_daily_max_8h_min_windows"]  # 14
 FIRST_8H_WINDOW_END_HOUR: int = _ASSESSMENT["o3_daily_max_8h_windows_end_hours"][0]  # 8
 
+#: what a report says about the completeness of its AQI (see :func:`completeness`)
+COMPLETE, INCOMPLETE, WITHHELD = "complete", "incomplete", "withheld"
+STATUS_COLUMNS = ["completeness", "missing_pollutants"]
 DAILY_REPORT_COLUMNS = [
     "station_id", "date", "pm25_24h", "pm10_24h", "so2_24h", "no2_24h", "co_24h", "o3_1h_max", "o3_8h_max",
     "iaqi_pm25", "iaqi_pm10", "iaqi_so2", "iaqi_no2", "iaqi_co", "iaqi_o3_1h", "iaqi_o3_8h",
-    "aqi", "level", "primary_pollutant",
+    "aqi", "level", "primary_pollutant", *STATUS_COLUMNS,
 ]
 REALTIME_REPORT_COLUMNS = [
-    "station_id", "time", "so2_1h", "no2_1h", "co_1h", "o3_1h", "o3_8h", "pm10_24h", "pm25_24h",
+    "station_id", "time", "so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h", "o3_8h",
+    "so2_24h", "pm10_24h", "pm25_24h",
     "iaqi_so2", "iaqi_no2", "iaqi_co", "iaqi_o3_1h", "iaqi_o3_8h", "iaqi_pm10", "iaqi_pm25",
-    "aqi", "level", "primary_pollutant",
+    "aqi", "level", "primary_pollutant", *STATUS_COLUMNS,
 ]
+#: report column → the pollutant whose decimals round it
+ROUNDED_AS = {"so2_1h": "so2", "no2_1h": "no2", "co_1h": "co", "o3_1h": "o3", "pm10_1h": "pm10", "pm25_1h": "pm25",
+              "o3_8h": "o3", "so2_24h": "so2", "no2_24h": "no2", "co_24h": "co", "pm10_24h": "pm10",
+              "pm25_24h": "pm25", "o3_1h_max": "o3", "o3_8h_max": "o3"}
 
 
 def hourly_grid(hourly: pd.DataFrame, hour_label: HourLabel = "end") -> pd.DataFrame:
@@ -59,7 +67,7 @@ def hourly_grid(hourly: pd.DataFrame, hour_label: HourLabel = "end") -> pd.DataF
     columns = [c for c in POLLUTANT_COLUMNS if c in hourly.columns]
     values = hourly[columns].apply(pd.to_numeric, errors="coerce").astype(float)
     values["station_id"] = hourly["station_id"].to_numpy()
-    values["end"] = end.to_numpy()
+    values["end"] = end.array  # keeps the dtype (an object array of Timestamps is slow to group)
     # A duplicated (station, hour) is averaged rather than dropped silently.
     wide = values.groupby(["end", "station_id"]).mean().unstack("station_id")
     if len(wide):
@@ -79,22 +87,33 @@ def _day_of(end: pd.DatetimeIndex) -> pd.DatetimeIndex:
 
 def _long(wide: pd.DataFrame, index_name: str) -> pd.DataFrame:
     """(pollutant, station) wide frame → rows of station_id, <index_name>, one column per pollutant."""
-    out = wide.stack("station_id", future_stack=True).reset_index()
-    out = out.rename(columns={out.columns[0]: index_name})
-    out.columns.name = None
+    names = list(dict.fromkeys(wide.columns.get_level_values(0)))
+    stations = wide.columns.get_level_values("station_id").unique()
+    full = wide.reindex(columns=pd.MultiIndex.from_product([names, stations]))
+    # (time, pollutant × station) → (time × station, pollutant), in one reshape
+    cube = full.to_numpy(dtype=float).reshape(len(wide), len(names), len(stations)).transpose(0, 2, 1)
+    out = pd.DataFrame(cube.reshape(-1, len(names)), columns=names)
+    out.insert(0, "station_id", np.tile(np.asarray(stations, dtype=object), len(wide)))
+    out.insert(0, index_name, np.repeat(wide.index, len(stations)))
     return out
 
 
-def daily_means(hourly: pd.DataFrame, *, hour_label: HourLabel = "end", min_hours: int = MIN_HOURS_PER_DAY) -> pd.DataFrame:
+def daily_means(hourly: pd.DataFrame, *, hour_label: HourLabel = "end", min_hours: int = MIN_HOURS_PER_DAY,
+                hours: bool = False) -> pd.DataFrame:
     """24-h means per station and natural day (GB 3095-2012 3.x "24小时平均"); NaN unless at least
-    ``min_hours`` valid hourly values (Table 4: 20)."""
+    ``min_hours`` valid hourly values (Table 4: 20). ``hours=True`` adds ``hours_<pollutant>``,
+    the number of valid hourly values each mean rests on (0: not measured that day)."""
     wide = hourly_grid(hourly, hour_label)
     days = _day_of(wide.index)
     grouped = wide.groupby(days)
     counts = grouped.count()
     means = grouped.mean().where(counts >= min_hours)
     out = _long(means, "date")
-    seen = _long(counts, "date").drop(columns=["date", "station_id"]).sum(axis=1) > 0
+    counted = _long(counts, "date").drop(columns=["date", "station_id"])
+    seen = counted.sum(axis=1) > 0
+    if hours:
+        for column in counted.columns:
+            out[f"hours_{column}"] = counted[column].to_numpy()
     out = out[seen.to_numpy()]
     out["date"] = out["date"].dt.date
     return out.sort_values(["station_id", "date"], ignore_index=True)
@@ -171,8 +190,9 @@ def annual_means(daily: pd.DataFrame) -> pd.DataFrame:
 
 def daily_concentrations(hourly: pd.DataFrame, *, hour_label: HourLabel = "end") -> pd.DataFrame:
     """Per station and day, what a daily report rests on: the 24-h means (``<pollutant>_24h``)
-    and the O3 daily maxima (``o3_1h_max``, ``o3_8h_max``), each valid only with enough hours."""
-    means = daily_means(hourly, hour_label=hour_label).rename(
+    and the O3 daily maxima (``o3_1h_max``, ``o3_8h_max``), each valid only with enough hours, and
+    ``hours_<pollutant>``: how many valid hours of each pollutant the day has (0: not measured)."""
+    means = daily_means(hourly, hour_label=hour_label, hours=True).rename(
         columns={c: f"{c}_24h" for c in POLLUTANT_COLUMNS}
     )
     o3 = o3_daily_stats(hourly, hour_label=hour_label)
@@ -180,39 +200,88 @@ def daily_concentrations(hourly: pd.DataFrame, *, hour_label: HourLabel = "end")
     return frame.drop(columns=["o3_24h"], errors="ignore")
 
 
-def _daily_report_from_concentrations(frame: pd.DataFrame) -> pd.DataFrame:
+#: daily report: IAQI column → (concentration column, pollutant, Table 1 period, hours column)
+_DAILY_ITEMS = {
+    "iaqi_pm25": ("pm25_24h", "pm25", "24h", "hours_pm25"),
+    "iaqi_pm10": ("pm10_24h", "pm10", "24h", "hours_pm10"),
+    "iaqi_so2": ("so2_24h", "so2", "24h", "hours_so2"),
+    "iaqi_no2": ("no2_24h", "no2", "24h", "hours_no2"),
+    "iaqi_co": ("co_24h", "co", "24h", "hours_co"),
+    "iaqi_o3_1h": ("o3_1h_max", "o3", "1h", "hours_o3"),
+    "iaqi_o3_8h": ("o3_8h_max", "o3", "8h", "hours_o3"),
+}
+
+
+def _daily_report_from_concentrations(frame: pd.DataFrame, method: AqiMethod | str | None = None) -> pd.DataFrame:
     """IAQI/AQI of daily concentrations: HJ 633-2012 5.1.2 (24-h means of SO2, NO2, PM10, PM2.5,
-    CO; O3 daily max 1-h and max 8-h); footnote (1): the 1-h SO2/NO2/CO rows are not used."""
+    CO; O3 daily max 1-h and max 8-h); footnote (1): the 1-h SO2/NO2/CO rows are not used. The
+    concentrations are first rounded as ``method`` rounds them (修约), and the report carries the
+    rounded values, so each row can be recomputed from what it prints."""
+    m = aqi_method(method)
     dates = frame["date"]
-    for column in ("pm25_24h", "pm10_24h", "so2_24h", "no2_24h", "co_24h", "o3_1h_max", "o3_8h_max"):
-        if column not in frame.columns:
-            frame[column] = np.nan
     report = frame.copy()
-    report["iaqi_pm25"] = iaqi_series("pm25", "24h", frame["pm25_24h"], dates)
-    report["iaqi_pm10"] = iaqi_series("pm10", "24h", frame["pm10_24h"], dates)
-    report["iaqi_so2"] = iaqi_series("so2", "24h", frame["so2_24h"], dates)
-    report["iaqi_no2"] = iaqi_series("no2", "24h", frame["no2_24h"], dates)
-    report["iaqi_co"] = iaqi_series("co", "24h", frame["co_24h"], dates)
-    report["iaqi_o3_1h"] = iaqi_series("o3", "1h", frame["o3_1h_max"], dates)
-    # Footnote (3): O3 8-h > 800 gives no 8-h sub-index; the 1-h one above stands for O3.
-    report["iaqi_o3_8h"] = iaqi_series("o3", "8h", frame["o3_8h_max"], dates)
-    result = aqi_from_iaqis(report, dates)
-    report["aqi"] = result.aqi
-    report["level"] = result.level["level"]
-    report["primary_pollutant"] = result.primary_pollutants
+    for column, pollutant in ((c, ROUNDED_AS[c]) for c, *_ in _DAILY_ITEMS.values()):
+        report[column] = round_concentrations(frame[column], pollutant, m) if column in frame.columns else np.nan
+    for iaqi_column, (column, pollutant, period, _) in _DAILY_ITEMS.items():
+        report[iaqi_column] = iaqi_series(pollutant, period, report[column], dates, method=m)
+    # Footnote (3): O3 8-h > 800 gives no 8-h sub-index; the 1-h one stands for O3.
+    covered = {"iaqi_o3_8h": report["o3_8h_max"] > 800}
+    measured = {c: pd.to_numeric(frame[h], errors="coerce").fillna(0).gt(0) if h in frame.columns
+                else report[_DAILY_ITEMS[c][0]].notna() for c, (_, _, _, h) in _DAILY_ITEMS.items()}
+    _finish(report, dates, measured, covered)
     return report[DAILY_REPORT_COLUMNS]
 
 
-def daily_aqi_report(hourly: pd.DataFrame, *, hour_label: HourLabel = "end") -> pd.DataFrame:
+def completeness(report: pd.DataFrame, measured: dict[str, pd.Series],
+                 covered: dict[str, pd.Series] | None = None) -> tuple[pd.Series, pd.Series]:
+    """(completeness, missing_pollutants) of each row of a report.
+
+    Every IAQI column of ``measured`` is mandatory. A sub-index that could not be computed for a
+    pollutant that was measured (``measured``: it has valid hourly values in the period) makes the
+    row ``withheld``: no AQI is published, because any number would hide that pollutant. A
+    pollutant not measured at all leaves the AQI of the others, published as ``incomplete`` and
+    naming what is missing. ``covered`` marks sub-indices replaced by another by rule (O3 8-h >
+    800 by the 1-h one)."""
+    covered = covered or {}
+    withheld = pd.Series(False, index=report.index)
+    missing = pd.Series("", index=report.index, dtype=object)
+    for column in (c for c in IAQI_COLUMNS if c in measured):  # named in the order of primary pollutants
+        was_measured = measured[column]
+        absent = report[column].isna() & ~covered.get(column, pd.Series(False, index=report.index)).fillna(False)
+        withheld |= absent & was_measured
+        sep = np.where(missing.eq(""), "", PRIMARY_SEPARATOR)
+        missing = missing.mask(absent, missing + sep + IAQI_COLUMNS[column])
+    status = pd.Series(np.where(withheld, WITHHELD, np.where(missing.ne(""), INCOMPLETE, COMPLETE)),
+                       index=report.index, dtype=object)
+    return status, missing.replace("", pd.NA)
+
+
+def _finish(report: pd.DataFrame, dates: Any, measured: dict[str, pd.Series],
+            covered: dict[str, pd.Series] | None = None) -> None:
+    """AQI, level, primary pollutant and completeness of a report, in place; nothing of the AQI
+    is published for a withheld row."""
+    result = aqi_from_iaqis(report[[c for c in IAQI_COLUMNS if c in report.columns]], dates)
+    status, missing = completeness(report, measured, covered)
+    keep = status.ne(WITHHELD)
+    report["aqi"] = result.aqi.where(keep)
+    report["level"] = result.level["level"].where(keep)
+    report["primary_pollutant"] = result.primary_pollutants.where(keep)
+    report["completeness"] = status
+    report["missing_pollutants"] = missing.astype("string")
+
+
+def daily_aqi_report(hourly: pd.DataFrame, *, hour_label: HourLabel = "end",
+                     method: AqiMethod | str | None = None) -> pd.DataFrame:
     """The station daily AQI report (HJ 633-2012 5.1.2, Table 3), one row per station and day."""
-    return station_daily_report(daily_concentrations(hourly, hour_label=hour_label))
+    return station_daily_report(daily_concentrations(hourly, hour_label=hour_label), method=method)
 
 
-def station_daily_report(concentrations: pd.DataFrame) -> pd.DataFrame:
+def station_daily_report(concentrations: pd.DataFrame, method: AqiMethod | str | None = None) -> pd.DataFrame:
     """:func:`daily_aqi_report` from :func:`daily_concentrations` already computed."""
     frame = concentrations.dropna(how="all", subset=[c for c in concentrations.columns
-                                                     if c not in ("station_id", "date")])
-    return _daily_report_from_concentrations(frame.reset_index(drop=True))
+                                                     if c not in ("station_id", "date")
+                                                     and not c.startswith("hours_")])
+    return _daily_report_from_concentrations(frame.reset_index(drop=True), method)
 
 
 def city_daily_report(
@@ -221,64 +290,107 @@ def city_daily_report(
     city_id: str = "city",
     stations: list[str] | None = None,
     hour_label: HourLabel = "end",
+    method: AqiMethod | str | None = None,
 ) -> pd.DataFrame:
     """City-wide daily report: for each pollutant the arithmetic mean of the valid station daily
     values (HJ 663-2013: a city's concentration is the mean over its assessment stations), then
     IAQI and AQI from those means as for a station. ``stations`` limits the stations used."""
     if stations is not None:
         hourly = hourly[hourly["station_id"].isin(stations)]
-    return area_daily_report(daily_concentrations(hourly, hour_label=hour_label), city_id)
+    return area_daily_report(daily_concentrations(hourly, hour_label=hour_label), city_id, method=method)
 
 
-def area_daily_report(concentrations: pd.DataFrame, area_id: str, stations: list[str] | None = None) -> pd.DataFrame:
+def area_daily_report(concentrations: pd.DataFrame, area_id: str, stations: list[str] | None = None,
+                      method: AqiMethod | str | None = None) -> pd.DataFrame:
     """:func:`city_daily_report` of an area (``station_id`` = ``area_id``) from the stations'
-    :func:`daily_concentrations` already computed, limited to ``stations`` when given."""
+    :func:`daily_concentrations` already computed, limited to ``stations`` when given. A pollutant
+    counts as measured in the area when any of its stations measured it that day."""
     frame = concentrations if stations is None else concentrations[concentrations["station_id"].isin(stations)]
-    values = [c for c in frame.columns if c not in ("station_id", "date")]
-    area = frame.groupby("date")[values].mean().reset_index()
-    area = area.dropna(how="all", subset=values)
+    values = [c for c in frame.columns if c not in ("station_id", "date") and not c.startswith("hours_")]
+    hours = [c for c in frame.columns if c.startswith("hours_")]
+    area = frame.groupby("date")[values].mean()
+    if hours:
+        area = area.join(frame.groupby("date")[hours].sum())
+    area = area.reset_index().dropna(how="all", subset=values)
     area.insert(0, "station_id", area_id)
-    return _daily_report_from_concentrations(area.reset_index(drop=True))
+    return _daily_report_from_concentrations(area.reset_index(drop=True), method)
 
 
-def realtime_aqi(hourly: pd.DataFrame, *, hour_label: HourLabel = "end") -> pd.DataFrame:
-    """The hourly real-time report of HJ 633-2012 5.1.3 / Table 4, one row per station and hour.
+def _o3_8h_restarting(o3: pd.DataFrame, min_share: float = MIN_HOURS_PER_8H / 8) -> pd.DataFrame:
+    """The platform's O3 8-h mean: over the last 8 hours, but never reaching back before the
+    natural day's first hour (1时), so hour t < 8 averages hours 1…t. Valid with at least 6 of 8
+    valid hours, and the same share of a shorter window."""
+    hour = np.asarray((o3.index - pd.Timedelta(hours=1)).hour + 1)[:, None]  # 1…24
+    days = _day_of(o3.index)
+    total = o3.fillna(0.0).groupby(days).cumsum()
+    count = o3.notna().astype(int).groupby(days).cumsum()
+    # The sum over the last min(hour, 8) hours of the same day: the day's running total, less the
+    # running total 8 hours earlier when that hour is still in the day.
+    later = np.broadcast_to(hour > 8, o3.shape)
+    window_sum = total - total.shift(8).where(later, 0.0).fillna(0.0)
+    window_count = count - count.shift(8).where(later, 0).fillna(0)
+    span = np.broadcast_to(np.minimum(hour, 8), o3.shape)
+    return (window_sum / window_count).where(window_count >= np.ceil(span * min_share))
 
-    Sub-indices from the 1-h means of SO2, NO2, CO and O3, the O3 8-h moving mean, and the 24-h
-    moving means of PM10 and PM2.5 (Table 4 lists PM 1-h values without a sub-index). Moving
-    24-h means need 20 valid hours, 8-h means 6 (GB 3095-2012 Table 4). SO2 1-h > 800 uses the
-    sub-index of the SO2 24-h moving mean (footnote (2)).
+
+def realtime_aqi(hourly: pd.DataFrame, *, method: AqiMethod | str | None = None,
+                 hour_label: HourLabel = "end") -> pd.DataFrame:
+    """The hourly real-time report (HJ 633-2012 5.1.3 / Table 4), one row per station and hour.
+
+    ``method`` (default: the national platform's, see docs/standards.md) decides what enters it:
+
+    - ``platform``: sub-indices of the 1-h SO2, NO2, CO and O3 on their 1-h rows and of the 1-h
+      PM10 and PM2.5 on their 24-h rows; no O3 8-h sub-index; SO2 1-h > 800 gives 200 and a value
+      above its column 500; the printed O3 8-h mean restarts each natural day.
+    - ``literal``: 1-h SO2, NO2, CO, O3, the O3 8-h moving mean (6 of 8 hours) and the 24-h moving
+      means of PM10 and PM2.5 (20 valid hours); SO2 1-h > 800 uses the SO2 24-h moving mean
+      (footnote (2)); nothing above a column.
+
+    Concentrations are rounded as the method rounds them before IAQI and printed so. The report
+    also carries the 1-h PM values, the 24-h moving means and the O3 8-h mean of either method.
+    A row whose measured pollutant has no sub-index is ``withheld`` (no AQI); one missing a
+    pollutant not measured that hour is ``incomplete`` (see :func:`completeness`).
     """
+    m = aqi_method(method)
     wide = hourly_grid(hourly, hour_label)
-    pieces = {
-        "so2_1h": wide["so2"] if "so2" in wide else None,
-        "no2_1h": wide["no2"] if "no2" in wide else None,
-        "co_1h": wide["co"] if "co" in wide else None,
-        "o3_1h": wide["o3"] if "o3" in wide else None,
-        "o3_8h": wide["o3"].rolling(8, min_periods=MIN_HOURS_PER_8H).mean() if "o3" in wide else None,
-        "pm10_24h": wide["pm10"].rolling(24, min_periods=MIN_HOURS_PER_DAY).mean() if "pm10" in wide else None,
-        "pm25_24h": wide["pm25"].rolling(24, min_periods=MIN_HOURS_PER_DAY).mean() if "pm25" in wide else None,
-        "so2_24h_moving": wide["so2"].rolling(24, min_periods=MIN_HOURS_PER_DAY).mean() if "so2" in wide else None,
-    }
+    present = set(wide.columns.get_level_values(0))
     stations = wide.columns.get_level_values("station_id").unique()
     empty = pd.DataFrame(np.nan, index=wide.index, columns=stations)
-    joined = pd.concat({k: (v if v is not None else empty) for k, v in pieces.items()}, axis=1)
+    col = {p: (wide[p] if p in present else empty) for p in POLLUTANT_COLUMNS}
+    moving = {p: col[p].rolling(24, min_periods=MIN_HOURS_PER_DAY).mean() for p in ("so2", "pm10", "pm25")}
+    o3_8h = (_o3_8h_restarting(col["o3"]) if m.o3_8h_day_boundary == "restart"
+             else col["o3"].rolling(8, min_periods=MIN_HOURS_PER_8H).mean())
+    pieces = {"so2_1h": col["so2"], "no2_1h": col["no2"], "co_1h": col["co"], "o3_1h": col["o3"],
+              "pm10_1h": col["pm10"], "pm25_1h": col["pm25"], "o3_8h": o3_8h,
+              "so2_24h": moving["so2"], "pm10_24h": moving["pm10"], "pm25_24h": moving["pm25"]}
+    joined = pd.concat(pieces, axis=1)
     joined.columns.names = [None, "station_id"]
     frame = _long(joined, "time")
-    observed = [c for c in ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_24h", "pm25_24h")]
-    frame = frame.dropna(how="all", subset=observed).reset_index(drop=True)
+    hourly_columns = ["so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h"]
+    frame = frame.dropna(how="all", subset=hourly_columns).reset_index(drop=True)
+    raw = frame.copy()
+    for column in pieces:
+        frame[column] = round_concentrations(frame[column], ROUNDED_AS[column], m)
     dates = (frame["time"] - pd.Timedelta(hours=1)).dt.date
-    so2_1h = iaqi_series("so2", "1h", frame["so2_1h"], dates)
-    so2_24h = iaqi_series("so2", "24h", frame["so2_24h_moving"], dates)
-    frame["iaqi_so2"] = so2_1h.where(~(frame["so2_1h"] > 800), so2_24h)
-    frame["iaqi_no2"] = iaqi_series("no2", "1h", frame["no2_1h"], dates)
-    frame["iaqi_co"] = iaqi_series("co", "1h", frame["co_1h"], dates)
-    frame["iaqi_o3_1h"] = iaqi_series("o3", "1h", frame["o3_1h"], dates)
-    frame["iaqi_o3_8h"] = iaqi_series("o3", "8h", frame["o3_8h"], dates)
-    frame["iaqi_pm10"] = iaqi_series("pm10", "24h", frame["pm10_24h"], dates)
-    frame["iaqi_pm25"] = iaqi_series("pm25", "24h", frame["pm25_24h"], dates)
-    result = aqi_from_iaqis(frame, dates)
-    frame["aqi"] = result.aqi
-    frame["level"] = result.level["level"]
-    frame["primary_pollutant"] = result.primary_pollutants
+    so2 = iaqi_series("so2", "1h", frame["so2_1h"], dates, method=m)
+    if m.so2_1h_above_800 == "use_24h":  # footnote (2)
+        so2 = so2.where(~(frame["so2_1h"] > 800), iaqi_series("so2", "24h", frame["so2_24h"], dates, method=m))
+    frame["iaqi_so2"] = so2
+    frame["iaqi_no2"] = iaqi_series("no2", "1h", frame["no2_1h"], dates, method=m)
+    frame["iaqi_co"] = iaqi_series("co", "1h", frame["co_1h"], dates, method=m)
+    frame["iaqi_o3_1h"] = iaqi_series("o3", "1h", frame["o3_1h"], dates, method=m)
+    pm = "1h" if m.realtime_pm == "1h" else "24h"
+    frame["iaqi_pm10"] = iaqi_series("pm10", "24h", frame[f"pm10_{pm}"], dates, method=m)
+    frame["iaqi_pm25"] = iaqi_series("pm25", "24h", frame[f"pm25_{pm}"], dates, method=m)
+    measured = {"iaqi_so2": raw["so2_1h"].notna(), "iaqi_no2": raw["no2_1h"].notna(),
+                "iaqi_co": raw["co_1h"].notna(), "iaqi_o3_1h": raw["o3_1h"].notna(),
+                "iaqi_pm10": raw["pm10_1h"].notna(), "iaqi_pm25": raw["pm25_1h"].notna()}
+    covered = {}
+    if m.realtime_o3_8h:
+        frame["iaqi_o3_8h"] = iaqi_series("o3", "8h", frame["o3_8h"], dates, method=m)
+        measured["iaqi_o3_8h"] = raw["o3_1h"].notna()
+        covered["iaqi_o3_8h"] = frame["o3_8h"] > 800  # footnote (3): the 1-h sub-index stands
+    else:
+        frame["iaqi_o3_8h"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    _finish(frame, dates, measured, covered)
     return frame[REALTIME_REPORT_COLUMNS].sort_values(["station_id", "time"], ignore_index=True)

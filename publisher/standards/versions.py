@@ -45,6 +45,8 @@ class Standard:
     sources: tuple[str, ...]
     tables: dict[str, Any] | None = field(repr=False, compare=False, hash=False)
     reported: tuple[str, ...] = ()
+    methods: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
+    default_method: str | None = None
 
     @property
     def available(self) -> bool:
@@ -96,6 +98,8 @@ def all_standards() -> tuple[Standard, ...]:
                 sources=tuple(raw.get("sources") or ()),
                 tables=raw.get("tables"),
                 reported=tuple(raw.get("reported") or ()),
+                methods=dict(raw.get("methods") or {}),
+                default_method=raw.get("default_method"),
             )
         )
     return tuple(versions)
