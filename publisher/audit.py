@@ -64,6 +64,7 @@ EVENTS = (
     "publication",
     "withdrawal",
     "correction",
+    "rules",  # the release rules a build ran with changed (their SHA-256; publisher.workflow.record_rules)
 )
 ENTRY_FIELDS = frozenset(
     {"seq", "time", "event", "actor", "item", "version", "files", "details", "prev_hash"}

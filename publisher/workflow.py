@@ -14,7 +14,6 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,8 +25,11 @@ from . import clock, keys
 from .audit import AuditLog, Entry
 from .check import check_content
 from .config import Rules, load_rules
-from .content import Content, Item, load_content, parse_time, split_front_matter
-from .report import Report
+from .config import RULES_FILE
+from .content import REGISTRY_FILE, REGISTRY_ID, RULES_ID, Content, Item, load_content, parse_time, split_front_matter
+from .registry import removed_entries
+from .report import Finding, Report
+from .yamlio import load_yaml
 
 VAR_DIR = "var"
 LOG_FILE = "audit.sqlite"
@@ -302,7 +304,7 @@ def approved_versions(root: Path, rules: Rules, content: Content) -> dict[str, l
     for e in entries:
         by_item.setdefault(e.item, []).append(e)
     found = {}
-    for item in content.items():
+    for item in content.approvable():
         versions = _history(rules, item, by_item.get(item.id, [])).versions
         if versions:
             found[item.id] = versions
@@ -323,14 +325,12 @@ def release_tree(root: Path, current: Content, approved: dict[str, list[Version]
     """Lay out, in ``target/content``, the newest approved version of every item that is due.
 
     A newer version still under embargo leaves the previous one published until it is due (it
-    is listed in ``pending``); a withdrawn item is left out. The registry comes from the current
-    content: it is reference data, not an item.
+    is listed in ``pending``); a withdrawn item is left out. The registry is an item like the
+    others: its newest approved version is laid out, never the working copy; without one the
+    tree has no registry (see :func:`publisher.registry.registry_not_approved`).
     """
     folder = target / "content"
     folder.mkdir(parents=True)
-    registry = current.root / "content" / "registry.yaml"
-    if registry.is_file():
-        shutil.copyfile(registry, folder / "registry.yaml")
     chosen: dict[str, Version] = {}
     pending: dict[str, datetime] = {}
     for item_id, versions in sorted(approved.items()):
@@ -415,10 +415,12 @@ def item_states(root: Path, now: datetime | None = None,
         if missing:
             raise WorkflowError(f"找不到条目 {', '.join(missing)}", f"no item named {', '.join(missing)}")
     report = check_content(rules, content, items)
+    if items is None or REGISTRY_ID in items:
+        report.extend(registry_changes(root, rules, content))
     now = now or clock.now(rules.site.timezone)
     with open_log(root) as log:
         entries = log.entries()
-    wanted = content.items() if items is None else [content.item(i) for i in items]
+    wanted = content.approvable() if items is None else [content.item(i) for i in items]
     states = [_state(rules, content, report, item, [e for e in entries if e.item == item.id], now)
               for item in wanted]
     return sorted(states, key=lambda s: s.item), report
@@ -488,6 +490,8 @@ def _load(root: Path, item_ids: list[str]) -> _Context:
     if missing:
         raise WorkflowError(f"找不到条目 {', '.join(missing)}", f"no item named {', '.join(missing)}")
     report = check_content(rules, content, item_ids)
+    if REGISTRY_ID in item_ids:
+        report.extend(registry_changes(root, rules, content))
     return _Context(Path(root), rules, content, report, {i: content.item(i) for i in item_ids})
 
 
@@ -647,6 +651,10 @@ def withdraw(root: Path, item_id: str, user: str, reason: str, *, time: datetime
     rest on the withdrawn data), with a reason naming the input. Returns the entries, the item's
     first."""
     ctx = _load(root, [item_id])
+    if item_id == REGISTRY_ID:
+        raise WorkflowError("登记表不能撤回（所有数据都引用它）；请提交并批准更正后的新版本",
+                            "the registry cannot be withdrawn (every dataset refers to it); submit and approve "
+                            "a corrected version instead")
     approver = ctx.rules.approvers.get(user)
     if approver is None or "press-office" not in approver.roles:
         raise WorkflowError("只有新闻办公室可以撤回已发布的内容", "only the press office can withdraw a published item")
@@ -669,3 +677,72 @@ def withdraw(root: Path, item_id: str, user: str, reason: str, *, time: datetime
             actions.append({"event": "withdrawal", "actor": user, "item": target, "version": h.versions[-1].number,
                             "time": time, "details": {"digest": h.versions[-1].digest, "reason": why}})
         return log.append_many(actions, signer=log_signer(root))
+
+
+# -- the registry and the release rules as inputs of the build -----------------------------
+
+
+def registry_changes(root: Path, rules: Rules, content: Content) -> list[Finding]:
+    """Findings about the working registry against its newest approved version (entries removed)."""
+    item = content.registry_item
+    if item is None:
+        return []
+    with open_log(root) as log:
+        entries = log.entries(REGISTRY_ID)
+    versions = _history(rules, item, entries).versions
+    if not versions:
+        return []
+    latest = versions[-1]
+    sha = latest.files.get(REGISTRY_FILE)
+    if sha is None:
+        return []
+    data = archive_path(root, sha).read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise WorkflowError(f"存档文件 {REGISTRY_FILE} 已损坏", f"the archived copy of {REGISTRY_FILE} is corrupted")
+    previous, _ = load_yaml(data.decode("utf-8-sig"), f"content/{REGISTRY_FILE}", REGISTRY_ID)
+    return removed_entries(previous if isinstance(previous, dict) else {}, content.registry, latest.number)
+
+
+def rules_bytes(root: Path) -> bytes:
+    """The exact bytes of ``release_rules.yaml`` a build runs with."""
+    return (Path(root) / RULES_FILE).read_bytes()
+
+
+def _approver_roles(rules: Rules) -> dict[str, list[str]]:
+    return {name: sorted(a.roles) for name, a in sorted(rules.approvers.items())}
+
+
+def _approver_keys(rules: Rules) -> dict[str, str]:
+    return {name: a.public_key for name, a in sorted(rules.approvers.items())}
+
+
+def rules_entries(entries: list[Entry]) -> list[Entry]:
+    """The ``rules`` entries of the log, oldest first: which rules were in force from when."""
+    return [e for e in entries if e.event == "rules" and e.item == RULES_ID]
+
+
+def record_rules(root: Path, rules: Rules, data: bytes, time: datetime) -> Entry | None:
+    """Log a ``rules`` entry when ``data`` (the rules the build runs with) differ from the rules
+    logged last; returns it, or None when they are the same.
+
+    The rules decide who may approve, so any change is written down before the build publishes
+    anything under it: its SHA-256, the previous one, and the approvers whose roles or keys it
+    adds, removes or changes. It is not approved by anyone (docs/workflow.md says why).
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    with open_log(root) as log:
+        logged = rules_entries(log.entries(RULES_ID))
+        if logged and logged[-1].details.get("digest") == digest:
+            return None
+        before_roles = logged[-1].details.get("approvers", {}) if logged else {}
+        before_keys = logged[-1].details.get("approver_keys", {}) if logged else {}
+        roles, keys_now = _approver_roles(rules), _approver_keys(rules)
+        details = {
+            "digest": digest, "previous": logged[-1].details.get("digest") if logged else None,
+            "approvers": roles, "approver_keys": keys_now,
+            "approvers_added": {u: r for u, r in roles.items() if before_roles.get(u) != r},
+            "approvers_removed": {u: r for u, r in before_roles.items() if u not in roles},
+            "keys_changed": sorted(u for u, k in keys_now.items() if u in before_keys and before_keys[u] != k),
+        }
+        return log.append("rules", "publisher", RULES_ID, files={RULES_FILE: digest}, time=time,
+                          details=details, signer=log_signer(root))

@@ -92,6 +92,8 @@ def replay(root: Path) -> None:
     keys.write_private_key(log_key, pem, overwrite=True)
     clock = Clock()
     city = ["zhang-min", "li-hua"]
+    # The registry first: every page names stations and areas from its approved version.
+    publish(root, clock, "registry", "data-sthjj", city)
     publish(root, clock, ["air-hourly-2025", "gamma-dose-rate-2025", "noise-functional-zones-2025"],
             "data-sthjj", city)
     for county, reviewer in COUNTY_REVIEWERS.items():
