@@ -75,6 +75,16 @@ def test_delete_a_registry_entry_in_the_working_copy_makes_no_approved_item_vani
     assert _site_files(portal / "output") == before  # byte for byte the approved site
 
 
+def test_delete_the_working_registry_file_makes_no_approved_item_vanish(portal: Path) -> None:
+    approve_items(portal)
+    build_site(portal)
+    before = _site_files(portal / "output")
+    (portal / REGISTRY).unlink()
+    result = build_site(portal)
+    assert "air-mini" in result.release.datasets and "air-2025-01" in result.release.bulletins
+    assert _site_files(portal / "output") == before
+
+
 def test_a_registry_version_that_drops_an_approved_entry_cannot_be_submitted(portal: Path) -> None:
     approve_items(portal)
     _edit(portal, WEST_LINE, "")
