@@ -703,9 +703,11 @@ def registry_changes(root: Path, rules: Rules, content: Content) -> list[Finding
     return removed_entries(previous if isinstance(previous, dict) else {}, content.registry, latest.number)
 
 
-def rules_bytes(root: Path) -> bytes:
-    """The exact bytes of ``release_rules.yaml`` a build runs with."""
-    return (Path(root) / RULES_FILE).read_bytes()
+def rules_bytes(root: Path) -> bytes | None:
+    """The exact bytes of ``release_rules.yaml`` a build runs with (None when there is none:
+    loading the rules then says so)."""
+    path = Path(root) / RULES_FILE
+    return path.read_bytes() if path.is_file() else None
 
 
 def _approver_roles(rules: Rules) -> dict[str, list[str]]:
