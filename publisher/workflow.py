@@ -685,8 +685,8 @@ def withdraw(root: Path, item_id: str, user: str, reason: str, *, time: datetime
 def registry_changes(root: Path, rules: Rules, content: Content) -> list[Finding]:
     """Findings about the working registry against its newest approved version (entries removed)."""
     item = content.registry_item
-    if item is None:
-        return []
+    if item is None or not (var_dir(root) / LOG_FILE).is_file():  # no log yet: nothing approved (and
+        return []                                                 # publisher check creates no var/)
     with open_log(root) as log:
         entries = log.entries(REGISTRY_ID)
     versions = _history(rules, item, entries).versions
