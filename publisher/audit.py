@@ -67,6 +67,7 @@ EVENTS = (
     "correction",
     "unlock-refusal",  # the review console refused a wrong passphrase (publisher/review.py)
     "lockout",  # the review console locked unlocking after too many wrong passphrases
+    "rules",  # the release rules a build ran with changed (their SHA-256; publisher.workflow.record_rules)
 )
 ENTRY_FIELDS = frozenset(
     {"seq", "time", "event", "actor", "item", "version", "files", "details", "prev_hash"}

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from .config import Rules, load_rules
-from .content import Content, Dataset, Resource, load_content
+from .content import REGISTRY_ID, Content, Dataset, Resource, load_content
 from .csvread import read_csv
 from .report import Finding, Report
 from .rules import FAMILIES
@@ -63,6 +63,10 @@ def check_items(root: Path, items: list[str] | None = None) -> CheckResult:
     if unknown:
         raise UnknownItemError(unknown)
     report = check_content(rules, content, selected or None)
+    if not selected or REGISTRY_ID in selected:
+        from .workflow import registry_changes  # the workflow imports this module
+
+        report.extend(registry_changes(root, rules, content))
     checked = selected or [i.id for i in content.items()]
     return CheckResult(root, rules, content, report, checked)
 

@@ -16,6 +16,7 @@ from typing import Any
 from . import paths
 from .cells import formula_like
 from .paths import ID_PATTERN  # noqa: F401  (re-exported: the pattern item ids fullmatch)
+from .registry import registry_findings
 from .report import Finding, error, warning
 from .yamlio import CONTROL_CHARACTERS, load_yaml, read_yaml, relpath
 
@@ -26,6 +27,15 @@ FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # invisible or direction characters, short.
 _UNSAFE_IN_TOKEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 MISSING_TOKEN_MAX = 32
+# Item ids no dataset or bulletin may take: the registry is an approved item of its own, and the
+# audit log records the release rules under their own id (docs/content-model.md).
+REGISTRY_ID = "registry"
+RULES_ID = "release-rules"
+RESERVED_IDS = (REGISTRY_ID, RULES_ID)
+# The registry's owner: the city ecology and environment bureau runs the monitoring network, so
+# its reviewer and the press office approve the registry (docs/content-model.md explains why).
+REGISTRY_DEPARTMENT = "sthjj"
+REGISTRY_FILE = "registry.yaml"
 CHART_MARKER = re.compile(r"^\[\[chart:\s*([a-z0-9][a-z0-9-]*)/([a-z0-9][a-z0-9-]*)\s*\]\]\s*$", re.M)
 
 CATEGORIES: dict[str, tuple[str, str]] = {
@@ -234,6 +244,28 @@ class Bulletin:
         return [p for p in (self.path, self.en_path) if p is not None]
 
 
+@dataclass
+class Registry:
+    """The city's registry (``content/registry.yaml``): an approved item of its own, owned by
+    :data:`REGISTRY_DEPARTMENT`. ``meta`` holds the parsed lists; the build reads the approved
+    version from the archive, never this working copy."""
+
+    path: Path
+    meta: dict[str, Any]
+
+    id = REGISTRY_ID
+    kind = "registry"
+    department = REGISTRY_DEPARTMENT
+    category = "registry"  # no category of its own: the rules' default approvals apply
+    classification = "public"
+    release_at = None
+    derived = None
+    title = Text("登记表", "Registry")
+
+    def files(self) -> list[Path]:
+        return [self.path] if self.path.is_file() else []
+
+
 Item = Dataset | Bulletin
 
 
@@ -246,11 +278,19 @@ class Content:
     datasets: dict[str, Dataset]
     bulletins: dict[str, Bulletin]
     findings: list[Finding]
+    registry_item: Registry | None = None
 
     def items(self) -> list[Item]:
+        """The datasets and bulletins (the registry is not among them: see :meth:`approvable`)."""
         return [*self.datasets.values(), *self.bulletins.values()]
 
-    def item(self, item_id: str) -> Item | None:
+    def approvable(self) -> list[Item | Registry]:
+        """Everything that is submitted and approved: the registry, the datasets and bulletins."""
+        return [*([self.registry_item] if self.registry_item else []), *self.items()]
+
+    def item(self, item_id: str) -> Item | Registry | None:
+        if item_id == REGISTRY_ID:
+            return self.registry_item
         return self.datasets.get(item_id) or self.bulletins.get(item_id)
 
     def chart(self, ref: str) -> Chart | None:
@@ -361,6 +401,12 @@ class _Loader:
         return parsed
 
     def check_id(self, item_id: str, path: Path) -> bool:
+        if item_id in RESERVED_IDS:
+            self.err("item-id-reserved",
+                     f"编号 '{item_id}' 是保留编号（登记表和发布规则在审计日志中使用），请换一个编号",
+                     f"the id '{item_id}' is reserved (the registry and the release rules use it in the "
+                     "audit log); choose another id", item=item_id, file=self.rel(path))
+            return False
         if paths.is_id(item_id):  # fullmatch: "air-mini\n" is not "air-mini"
             return True
         shown = paths.printable(item_id)
@@ -774,15 +820,21 @@ def load_content(root: Path) -> Content:
     content_dir = root / "content"
     loader = _Loader(root)
     registry: dict[str, Any] = {}
-    registry_path = content_dir / "registry.yaml"
+    registry_path = content_dir / REGISTRY_FILE
     kind = paths.entry_kind(registry_path)
     if kind in ("link", "special"):
-        loader.unsafe(paths.Entry(registry_path, kind), None)
+        loader.unsafe(paths.Entry(registry_path, kind), REGISTRY_ID)
     elif kind == "file":
-        data, found = read_yaml(registry_path, root)
+        data, found = read_yaml(registry_path, root, REGISTRY_ID)
         loader.findings.extend(found)
+        if data is not None:
+            loader.findings.extend(registry_findings(data, loader.rel(registry_path)))
         if isinstance(data, dict):
             registry = data
+    else:
+        loader.err("registry-missing", f"缺少登记表 content/{REGISTRY_FILE}",
+                   f"the registry content/{REGISTRY_FILE} is missing", item=REGISTRY_ID,
+                   file=f"content/{REGISTRY_FILE}")
     # Listed without following links: a link or special file is reported, never read (a link
     # to var/log.key would otherwise be hashed, archived and logged; a FIFO would block).
     datasets: dict[str, Dataset] = {}
@@ -817,7 +869,7 @@ def load_content(root: Path) -> Content:
             b = loader.bulletin(path)
             if b is not None:
                 bulletins[b.id] = b
-    content = Content(root, registry, datasets, bulletins, loader.findings)
+    content = Content(root, registry, datasets, bulletins, loader.findings, Registry(registry_path, registry))
     _check_cross_references(content, loader)
     content.findings = loader.findings
     return content

@@ -27,6 +27,9 @@ NUMERIC_TYPES = ("number", "integer")
 MAX_LISTED_ROWS = 200  # rows listed per kind; the counts are always complete
 
 
+KIND_NAMES = {"dataset": "数据集 dataset", "bulletin": "公报 bulletin", "registry": "登记表 registry"}
+
+
 @dataclass
 class ChangedRow:
     key: dict[str, str]
@@ -102,7 +105,7 @@ class ItemDiff:
 
     def to_text(self) -> str:
         """The diff for a terminal, Chinese first."""
-        out = [f"{self.item}（{'数据集 dataset' if self.kind == 'dataset' else '公报 bulletin'}）"]
+        out = [f"{self.item}（{KIND_NAMES.get(self.kind, self.kind)}）"]
         if self.previous_version is None:
             out.append("尚无已批准版本，全部为新增 / no approved version yet: everything is new")
         else:
@@ -175,7 +178,7 @@ def item_diff(root: Path, item_id: str) -> ItemDiff:
 def diff_items(current: Item, previous: Item | None, *, digest: str = "", previous_version: int | None = None,
                previous_digest: str | None = None) -> ItemDiff:
     """Diff two loaded versions of one item (``previous`` None: everything is new)."""
-    kind = "dataset" if isinstance(current, Dataset) else "bulletin"
+    kind = current.kind  # dataset, bulletin, or registry (whose changes show as metadata)
     result = ItemDiff(current.id, kind, digest, previous_version, previous_digest)
     result.metadata = meta_changes(previous.meta if previous else {}, current.meta)
     if isinstance(current, Dataset):

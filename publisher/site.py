@@ -31,17 +31,19 @@ from .feeds import ReleaseEntry, release_entries, write_feeds, write_sitemap
 from .audit import CHECKPOINT_FILE, ENTRIES_FILE, LOG_DIR, Entry, VerifiedLog, verify_exported
 from .checkpoint import verifier_key
 from .config import ConfigError, Rules, load_rules
-from .content import CATEGORIES, DATA_STATUSES, FREQUENCIES, Content, Dataset, load_content, reload_datasets
+from .content import (CATEGORIES, DATA_STATUSES, FREQUENCIES, REGISTRY_ID, RULES_ID, Content, Dataset, load_content,
+                      reload_datasets)
 from .derived import DerivedRelease, derive_datasets, record_derivations
 from .opendata import (DatasetVersion, Download, export_open_data, plan_open_data, reason_name,
                        schema_org_dataset, script_json)
+from .registry import registry_not_approved
 from .release import Release, decide_release
 from .report import Report
 from .verify import inclusion_proof_documents
 from .warnings import derive_warnings
 from .workflow import (ReleaseTree, Version, approved_versions, archive_files, archive_path, keep_published_checkpoint,
-                       manifest, open_log, publication_time, read_content_file, record_publications, release_tree,
-                       trusted_log_keys, verified_log, version_tree)
+                       manifest, open_log, publication_time, read_content_file, record_publications, record_rules,
+                       release_tree, rules_bytes, rules_entries, trusted_log_keys, verified_log, version_tree)
 
 LANGS = ("zh", "en")
 STAGING_PREFIX = ".publisher-build-"
@@ -74,6 +76,7 @@ class SiteModel:
     names: dict[str, dict[str, str]] = field(default_factory=dict)
     versions: dict[str, list[DatasetVersion]] = field(default_factory=dict)  # published, oldest first
     publications: list[dict[str, Any]] = field(default_factory=list)  # the release log, newest first
+    rules_log: list[dict[str, Any]] = field(default_factory=list)  # the rules in force and since when, newest first
     latest_aqi: list[Any] = field(default_factory=list)  # indicators.StationAqi, one per station
     warnings: list[Any] = field(default_factory=list)  # warnings.Warning, newest first (active: .active)
     search: bool = False  # a Pagefind index is written (the search page then loads its UI)
@@ -213,7 +216,11 @@ def build_site(root: Path, output: Path | None = None, now: datetime | None = No
     root = Path(root).resolve()
     output = (Path(output) if output else root / "output").resolve()
     stage = _Stages()
+    rules_data = rules_bytes(root)
     rules = load_rules(root)
+    if rules_bytes(root) != rules_data:  # the digest logged must be of the rules this build read
+        raise BuildError("生成过程中 release_rules.yaml 被修改，未生成 / release_rules.yaml changed while the build "
+                         "read it; nothing was built")
     current = load_content(root)
     tz = ZoneInfo(rules.site.timezone)
     now = now or clock.now(tz)
@@ -223,7 +230,7 @@ def build_site(root: Path, output: Path | None = None, now: datetime | None = No
         stage("verify log")
         approved = approved_versions(root, rules, current, log.entries)
         _refuse_time_before_log(log.entries, now)
-        return _build(root, output, rules, current, approved, now, tz, stage, log=log)
+        return _build(root, output, rules, current, approved, now, tz, stage, log=log, rules_data=rules_data)
 
 
 def _verified_log(root: Path, *sites: Path) -> VerifiedLog:
@@ -271,6 +278,7 @@ def build_preview(root: Path, item_id: str, output: Path, now: datetime | None =
         cited = set(item.datasets) | {ref.partition("/")[0] for ref in item.charts}
     elif item.derived is not None:  # a derived dataset is computed from its inputs' published versions
         cited = set(item.derived.inputs)
+    cited.add(REGISTRY_ID)  # every page names stations and areas from the approved registry
     log = _verified_log(root, root / "output")  # a preview shows approved bytes only from a sound log
     stage("verify log")
     approved = {k: v for k, v in approved_versions(root, rules, current, log.entries).items()
@@ -314,7 +322,7 @@ def _build_lock(folder: Path) -> Iterator[None]:
 
 def _build(root: Path, output: Path, rules: Rules, current: Content, approved: dict[str, list[Version]],
            now: datetime, tz: ZoneInfo, stage: _Stages, preview: str | None = None,
-           log: VerifiedLog | None = None) -> BuildResult:
+           log: VerifiedLog | None = None, rules_data: bytes | None = None) -> BuildResult:
     """The build's stages after loading; everything is staged until the final swap."""
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=output.parent))
     try:
@@ -324,6 +332,9 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         content = tree.content
         stage("load")
         report = check_content(rules, content)
+        if REGISTRY_ID not in tree.chosen:  # never approved: hold back what needs it, say so once per item
+            report = Report([f for f in report if f.item != REGISTRY_ID])
+            report.extend(registry_not_approved(content))
         stage("check")
         derived = derive_datasets(root, content, decide_release(content, report, now), tree.chosen, approved, str(tz),
                                   rules.aqi_method)
@@ -349,16 +360,19 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         site.downloads = open_data.downloads
         stage("open data")
         if preview is None:  # a preview publishes nothing, so it records nothing
+            if rules_data is not None:  # first: the rules every publication below is decided under
+                record_rules(root, rules, rules_data, now)
             record_derivations(root, derived, release)
             _record_publications(root, release, chosen, open_data)
         site.publications = _publication_log(root, release)
+        site.rules_log = _rules_log(root)
         _stage_bulletins(release, staging / "content")
         _run_pelican(root, site, staging / "content", site_dir)
         stage("render")
         _export(site, site_dir)
         export_open_data(open_data, site_dir)
         if preview is None:
-            _export_log(root, release, site_dir)
+            _export_log(root, release, site_dir, {RULES_ID} | ({REGISTRY_ID} & set(chosen)))
         write_feeds(site, site_dir, tz)
         write_sitemap(site, site_dir)
         stage("export")
@@ -482,7 +496,21 @@ def _record_publications(root: Path, release: Release, chosen: dict[str, Version
     for ds_id, files in published_files.items():
         if chosen[ds_id].published_at is None:
             archive_files(root, open_data.scratch, files)
-    record_publications(root, chosen, {i.id: i.release_at for i in release.items()}, published_files)
+    released = {i.id: i.release_at for i in release.items()}
+    if REGISTRY_ID in chosen:  # the approved registry the pages name stations and areas from
+        released[REGISTRY_ID] = None
+    record_publications(root, chosen, released, published_files)
+
+
+def _rules_log(root: Path) -> list[dict[str, Any]]:
+    """The release rules each build ran with, from the log's ``rules`` entries, newest first."""
+    with open_log(root) as log:
+        entries = rules_entries(log.entries(RULES_ID))
+    return [{"digest": e.details.get("digest", ""), "time": datetime.fromisoformat(e.time), "seq": e.seq,
+             "added": sorted(e.details.get("approvers_added") or {}) if e.details.get("previous") else [],
+             "removed": sorted(e.details.get("approvers_removed") or {}),
+             "keys_changed": list(e.details.get("keys_changed") or [])}
+            for e in reversed(entries)]
 
 
 def _publication_log(root: Path, release: Release) -> list[dict[str, Any]]:
@@ -515,13 +543,14 @@ def _publication_log(root: Path, release: Release) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["time"], r["seq"]), reverse=True)
 
 
-def _export_log(root: Path, release: Release, site_dir: Path) -> None:
+def _export_log(root: Path, release: Release, site_dir: Path, inputs: set[str] = frozenset()) -> None:
     """The public audit log and, for each published version, its inclusion proof.
 
     Entries about items that are not public (awaiting, rejected, embargoed, failing) are
-    published as hashes only, so not even their ids leak; withdrawn items stay visible.
+    published as hashes only, so not even their ids leak; withdrawn items stay visible, and so
+    do ``inputs``: the rules and the approved registry every page was made with.
     """
-    public = set(release.datasets) | set(release.bulletins) | set(release.withdrawn)
+    public = set(release.datasets) | set(release.bulletins) | set(release.withdrawn) | set(inputs)
     with open_log(root) as log:
         if len(log) == 0:
             return

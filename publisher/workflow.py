@@ -23,9 +23,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from . import clock, keys, paths
 from .audit import CHECKPOINT_FILE, LOG_DIR, AuditLog, Entry, VerifiedLog
 from .check import check_content
-from .config import PRESS_OFFICE, Approver, Rules, load_rules
-from .content import Content, Item, load_content, parse_time, split_front_matter
-from .report import Report
+from .config import PRESS_OFFICE, RULES_FILE, Approver, Rules, load_rules
+from .content import (REGISTRY_DEPARTMENT, REGISTRY_FILE, REGISTRY_ID, RULES_ID, Content, Item, load_content,
+                      parse_time, split_front_matter)
+from .registry import removed_entries
+from .report import Finding, Report
+from .yamlio import load_yaml
 
 VAR_DIR = "var"
 LOG_FILE = "audit.sqlite"
@@ -498,14 +501,12 @@ def approved_versions(root: Path, rules: Rules, content: Content,
     def roles_of(approval: Entry) -> list[str]:
         digest = approval.details.get("digest", "")
         if digest not in roles:
-            meta = _archived_meta(root, approval.files) or {}
-            roles[digest] = rules.required_roles(_ArchivedItem(approval.item, str(meta.get("category", "")),
-                                                               str(meta.get("department", ""))))
+            roles[digest] = rules.required_roles(_archived_item(root, approval))
         return roles[digest]
 
-    items: dict[str, Any] = {item.id: item for item in content.items()}
+    items: dict[str, Any] = {item.id: item for item in content.approvable()}
     for item_id in sorted(set(by_item) - set(items)):
-        items[item_id] = _ArchivedItem(item_id, "", "")
+        items[item_id] = _ArchivedItem(item_id, "", "") if item_id != REGISTRY_ID else REGISTRY_OWNER
     for item_id, item in items.items():
         versions = _history(rules, item, by_item.get(item_id, []), roles_of).versions
         if versions:
@@ -520,6 +521,18 @@ class _ArchivedItem:
     id: str
     category: str
     department: str
+
+
+# The registry declares no owner in its bytes: it is always the city bureau's, with the press office.
+REGISTRY_OWNER = _ArchivedItem(REGISTRY_ID, "registry", REGISTRY_DEPARTMENT)
+
+
+def _archived_item(root: Path, approval: Entry) -> _ArchivedItem:
+    """The category and department the approved bytes of ``approval`` declare."""
+    if approval.item == REGISTRY_ID:
+        return REGISTRY_OWNER
+    meta = _archived_meta(root, approval.files) or {}
+    return _ArchivedItem(approval.item, str(meta.get("category", "")), str(meta.get("department", "")))
 
 
 def _archived_meta(root: Path, files: dict[str, str]) -> dict[str, Any] | None:
@@ -552,14 +565,12 @@ def release_tree(root: Path, current: Content, approved: dict[str, list[Version]
     """Lay out, in ``target/content``, the newest approved version of every item that is due.
 
     A newer version still under embargo leaves the previous one published until it is due (it
-    is listed in ``pending``); a withdrawn item is left out. The registry comes from the current
-    content: it is reference data, not an item.
+    is listed in ``pending``); a withdrawn item is left out. The registry is an item like the
+    others: its newest approved version is laid out, never the working copy; without one the
+    tree has no registry (see :func:`publisher.registry.registry_not_approved`).
     """
     folder = target / "content"
     folder.mkdir(parents=True)
-    registry = current.root / "content" / "registry.yaml"
-    if paths.entry_kind(registry) == "file":  # never a link (a loading error of the current content)
-        (folder / "registry.yaml").write_bytes(paths.read_regular(registry))
     chosen: dict[str, Version] = {}
     pending: dict[str, datetime] = {}
     for item_id, versions in sorted(approved.items()):
@@ -635,10 +646,12 @@ def item_states(root: Path, now: datetime | None = None,
         if missing:
             raise WorkflowError(f"找不到条目 {', '.join(missing)}", f"no item named {', '.join(missing)}")
     report = check_content(rules, content, items)
+    if items is None or REGISTRY_ID in items:
+        report.extend(registry_changes(root, rules, content))
     now = now or clock.now(rules.site.timezone)
     with open_log(root) as log:
         entries = log.entries()
-    wanted = content.items() if items is None else [content.item(i) for i in items]
+    wanted = content.approvable() if items is None else [content.item(i) for i in items]
     states = [_state(rules, content, report, item, [e for e in entries if e.item == item.id], now)
               for item in wanted]
     return sorted(states, key=lambda s: s.item), report
@@ -709,6 +722,8 @@ def _load(root: Path, item_ids: list[str]) -> _Context:
     if missing:
         raise WorkflowError(f"找不到条目 {', '.join(missing)}", f"no item named {', '.join(missing)}")
     report = check_content(rules, content, item_ids)
+    if REGISTRY_ID in item_ids:
+        report.extend(registry_changes(root, rules, content))
     return _Context(Path(root), rules, content, report, {i: content.item(i) for i in item_ids})
 
 
@@ -953,6 +968,10 @@ def withdraw(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey
     rest on the withdrawn data), with a reason naming the input. Returns the entries, the item's
     first."""
     ctx = _load(root, [item_id])
+    if item_id == REGISTRY_ID:
+        raise WorkflowError("登记表不能撤回（所有数据都引用它）；请提交并批准更正后的新版本",
+                            "the registry cannot be withdrawn (every dataset refers to it); submit and approve "
+                            "a corrected version instead")
     approver = ctx.rules.approvers.get(user)
     if approver is None or "press-office" not in approver.roles:
         raise WorkflowError("只有新闻办公室可以撤回已发布的内容", "only the press office can withdraw a published item")
@@ -979,3 +998,74 @@ def withdraw(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey
                             "time": time, "details": {"digest": digest, "reason": why, "public_key": public,
                                                       "signature": base64.b64encode(signature).decode("ascii")}})
         return log.append_many(actions, signer=log_signer(root))
+
+
+# -- the registry and the release rules as inputs of the build -----------------------------
+
+
+def registry_changes(root: Path, rules: Rules, content: Content) -> list[Finding]:
+    """Findings about the working registry against its newest approved version (entries removed)."""
+    item = content.registry_item
+    if item is None or not (var_dir(root) / LOG_FILE).is_file():  # no log yet: nothing approved (and
+        return []                                                 # publisher check creates no var/)
+    with open_log(root) as log:
+        entries = log.entries(REGISTRY_ID)
+    versions = _history(rules, item, entries).versions
+    if not versions:
+        return []
+    latest = versions[-1]
+    sha = latest.files.get(REGISTRY_FILE)
+    if sha is None:
+        return []
+    data = archive_path(root, sha).read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise WorkflowError(f"存档文件 {REGISTRY_FILE} 已损坏", f"the archived copy of {REGISTRY_FILE} is corrupted")
+    previous, _ = load_yaml(data.decode("utf-8-sig"), f"content/{REGISTRY_FILE}", REGISTRY_ID)
+    return removed_entries(previous if isinstance(previous, dict) else {}, content.registry, latest.number)
+
+
+def rules_bytes(root: Path) -> bytes | None:
+    """The exact bytes of ``release_rules.yaml`` a build runs with (None when there is none:
+    loading the rules then says so)."""
+    path = Path(root) / RULES_FILE
+    return path.read_bytes() if path.is_file() else None
+
+
+def _approver_roles(rules: Rules) -> dict[str, list[str]]:
+    return {name: sorted(a.roles) for name, a in sorted(rules.approvers.items())}
+
+
+def _approver_keys(rules: Rules) -> dict[str, str]:
+    return {name: a.public_key for name, a in sorted(rules.approvers.items())}
+
+
+def rules_entries(entries: list[Entry]) -> list[Entry]:
+    """The ``rules`` entries of the log, oldest first: which rules were in force from when."""
+    return [e for e in entries if e.event == "rules" and e.item == RULES_ID]
+
+
+def record_rules(root: Path, rules: Rules, data: bytes, time: datetime) -> Entry | None:
+    """Log a ``rules`` entry when ``data`` (the rules the build runs with) differ from the rules
+    logged last; returns it, or None when they are the same.
+
+    The rules decide who may approve, so any change is written down before the build publishes
+    anything under it: its SHA-256, the previous one, and the approvers whose roles or keys it
+    adds, removes or changes. It is not approved by anyone (docs/workflow.md says why).
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    with open_log(root) as log:
+        logged = rules_entries(log.entries(RULES_ID))
+        if logged and logged[-1].details.get("digest") == digest:
+            return None
+        before_roles = logged[-1].details.get("approvers", {}) if logged else {}
+        before_keys = logged[-1].details.get("approver_keys", {}) if logged else {}
+        roles, keys_now = _approver_roles(rules), _approver_keys(rules)
+        details = {
+            "digest": digest, "previous": logged[-1].details.get("digest") if logged else None,
+            "approvers": roles, "approver_keys": keys_now,
+            "approvers_added": {u: r for u, r in roles.items() if before_roles.get(u) != r},
+            "approvers_removed": {u: r for u, r in before_roles.items() if u not in roles},
+            "keys_changed": sorted(u for u, k in keys_now.items() if u in before_keys and before_keys[u] != k),
+        }
+        return log.append("rules", "publisher", RULES_ID, files={RULES_FILE: digest}, time=time,
+                          details=details, signer=log_signer(root))

@@ -122,6 +122,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (archive / "v1-notes.csv").write_text(NOTES_V1, encoding="utf-8")
     current = _add_dataset(portal, "field-notes", "public", NOTES_V1)
     _add_dataset(portal, "internal-notes", "internal", NOTES_V2)
+    _approve(portal, "registry", datetime(2025, 1, 2, 11, 0, tzinfo=TZ))  # the stations air-mini names
     _approve(portal, "air-mini", datetime(2025, 1, 2, 12, 0, tzinfo=TZ))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(privacy, "_formula", lambda text: None)

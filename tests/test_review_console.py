@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from conftest import approve_items
 from cryptography.hazmat.primitives import serialization
 
 from publisher import keys
@@ -35,11 +36,12 @@ def states(project: Path) -> dict:
 
 @pytest.fixture
 def project(portal: Path) -> Path:
-    """The fixture portal with a spike in air-mini (a value-spike warning), both air items
-    submitted, and li-hua's demo key written encrypted with a passphrase."""
+    """The fixture portal with the registry approved, a spike in air-mini (a value-spike warning),
+    both air items submitted, and li-hua's demo key written encrypted with a passphrase."""
     csv = portal / "content/datasets/air-mini/air_hourly.csv"
     csv.write_bytes(csv.read_bytes().replace(b"01:00:00+08:00,8.2,40.1,0.61,53.0,75.7,47.3",
                                              b"01:00:00+08:00,8.2,40.1,0.61,53.0,75.7,473.0", 1))
+    approve_items(portal, ("registry",))  # approved first: previews name stations from it
     submit(portal, ["air-mini", "air-2025-01"], "data-officer", keys.demo_key("data-officer"))
     pem = keys.demo_key(PRESS).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                              serialization.BestAvailableEncryption(PASSPHRASE.encode()))

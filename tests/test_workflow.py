@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from publisher import keys
+from publisher.content import load_content
 from publisher.workflow import WorkflowError, approve, item_states, open_log, reject, reopen, submit, withdraw
 
 # The fixture's rules list demo keys for these approvers (DEMO ONLY): the city bureau's reviewer
@@ -250,3 +252,33 @@ def test_reopen_needs_a_standing_rejection_and_the_listed_key(project: Path) -> 
     assert cli(project, "submit", "air-mini", "--as", OFFICER, "--key",
                str(project / "var/keys" / f"{OFFICER}.key")).returncode == 0
     assert state(project, "air-mini") == "awaiting"
+
+
+def test_cli_submits_and_approves_the_registry_and_status_shows_it(project: Path) -> None:
+    assert cli(project, "submit", "registry", "--as", "chen-officer").returncode == 0
+    for user in (REVIEWER, PRESS):
+        ok = cli(project, "approve", "registry", "--as", user)
+        assert ok.returncode == 0, ok.stderr
+    import json
+
+    items = {s["item"]: s for s in json.loads(cli(project, "status", "--format", "json").stdout)}
+    assert items["registry"]["kind"] == "registry" and items["registry"]["state"] == "approved"
+    assert items["registry"]["department"] == "sthjj"
+    assert items["registry"]["roles_required"] == ["reviewer:sthjj", "press-office"]
+    refused = cli(project, "withdraw", "registry", "--as", PRESS, "--reason", "x")
+    assert refused.returncode != 0 and "the registry cannot be withdrawn" in refused.stderr
+
+
+def test_a_dataset_cannot_take_a_reserved_id(project: Path) -> None:
+    shutil.copytree(project / "content/datasets/air-mini", project / "content/datasets/registry")
+    content = load_content(project)
+    assert content.item("registry").kind == "registry"
+    assert [f.rule for f in content.findings if f.file == "content/datasets/registry"] == ["item-id-reserved"]
+
+
+def test_the_review_queue_lists_a_submitted_registry(project: Path) -> None:
+    from publisher.review import review_queue
+
+    submit(project, "registry", OFFICER, key(project, OFFICER))
+    mine, _ = review_queue(project, PRESS)
+    assert [(row.state.item, row.pending) for row in mine] == [("registry", ["reviewer:sthjj", "press-office"])]

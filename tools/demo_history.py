@@ -52,8 +52,8 @@ WATER_CORRECTION = "更正：清河上游断面 2025 年 8 月总磷数据录入
 class Clock:
     """Deterministic times: each action 20 minutes after the previous one, office hours only."""
 
-    def __init__(self) -> None:
-        self.now = START
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
 
     def tick(self) -> datetime:
         self.now += timedelta(minutes=20)
@@ -93,8 +93,11 @@ def replay(root: Path) -> None:
     pem = demo_key(LOG_KEY_NAME).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                 serialization.NoEncryption())
     keys.write_private_key(log_key, pem, overwrite=True)
-    clock = Clock()
     city = ["zhang-min", "li-hua"]
+    # The registry first, in the hour before START (so the rest of the history keeps its times):
+    # every page names stations and areas from its approved version.
+    publish(root, Clock(START - timedelta(hours=1)), "registry", "data-sthjj", city)
+    clock = Clock()
     publish(root, clock, ["air-hourly-2025", "gamma-dose-rate-2025", "noise-functional-zones-2025"],
             "data-sthjj", city)
     for county, reviewer in COUNTY_REVIEWERS.items():
