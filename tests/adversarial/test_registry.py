@@ -89,7 +89,7 @@ def test_a_registry_version_that_drops_an_approved_entry_cannot_be_submitted(por
     approve_items(portal)
     _edit(portal, WEST_LINE, "")
     with pytest.raises(WorkflowError) as refused:
-        submit(portal, "registry", "data-officer")
+        submit(portal, "registry", "data-officer", demo_key("data-officer"))
     assert "registry-entry-removed" in str(refused.value)
     [finding] = [f for f in check_items(portal, ["registry"]).report if f.rule == "registry-entry-removed"]
     assert finding.message_en == ("aq-west (air_stations), approved in version 1 of the registry, was removed: "
@@ -97,7 +97,7 @@ def test_a_registry_version_that_drops_an_approved_entry_cannot_be_submitted(por
 
 
 def test_build_before_the_registry_is_approved_publishes_nothing_that_needs_it(portal: Path) -> None:
-    submit(portal, list(FIXTURE_ITEMS), "data-officer")
+    submit(portal, list(FIXTURE_ITEMS), "data-officer", demo_key("data-officer"))
     for user in ("zhang-min", "li-hua"):
         approve(portal, list(FIXTURE_ITEMS), user, demo_key(user), ack_warnings=True)
     result = build_site(portal)
@@ -148,7 +148,7 @@ def test_a_rules_change_granting_approval_rights_is_public_before_what_it_approv
     build_site(approved_portal)
     _add_approver(approved_portal, "mallory", "press-office")
     _edit(approved_portal, EAST, "{id: aq-east, name: 伪造站, name_en: Forged Station,")
-    submit(approved_portal, "registry", "data-officer")
+    submit(approved_portal, "registry", "data-officer", demo_key("data-officer"))
     approve(approved_portal, "registry", "zhang-min", demo_key("zhang-min"), note="改名", ack_warnings=True)
     approve(approved_portal, "registry", "mallory", demo_key("mallory"), note="改名", ack_warnings=True)
     build_site(approved_portal)
