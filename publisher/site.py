@@ -556,6 +556,9 @@ def pelican_settings(root: Path, site: SiteModel, content_dir: Path, output_dir:
         "ARTICLE_EXCLUDES": [],
         "PAGE_PATHS": [],
         "STATIC_PATHS": [],  # dataset folders are never static files: downloads come from the release
+        # and no bulletin link copies a file ({attach}, {static} ...): see publisher/markup.py
+        "INTRASITE_LINK_REGEX": pelican_plugin.NO_INTRASITE_LINKS,
+        "STATIC_CREATE_LINKS": False,
         "ARTICLE_URL": "bulletins/{slug}.html",
         "ARTICLE_SAVE_AS": "bulletins/{slug}.html",
         "ARTICLE_LANG_URL": "en/bulletins/{slug}.html",
