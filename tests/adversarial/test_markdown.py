@@ -1,5 +1,5 @@
 """Attacks through a bulletin's Markdown: file links that copy files into the site, raw HTML,
-and resources from other hosts.
+resources from other hosts, and the public pages' Content-Security-Policy.
 
 Each test is the attack, built with the real workflow (demo keys) and a real Pelican build.
 Where the attack needs an approval the check would now refuse, the approval is given with the
@@ -9,6 +9,9 @@ which checks again with today's rules, must still publish nothing of the target.
 
 from __future__ import annotations
 
+import html
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,7 +19,7 @@ from conftest import approve_items
 
 from publisher import check as check_module
 from publisher.check import check_items
-from publisher.site import build_preview, build_site
+from publisher.site import CONTENT_SECURITY_POLICY, build_preview, build_site
 from publisher.workflow import WorkflowError
 
 FRONT = """---
@@ -206,3 +209,34 @@ def test_external_image_is_removed_even_if_the_check_misses_it(portal: Path, mon
     page = (portal / "output" / "bulletins" / "pixel.html").read_text(encoding="utf-8")
     assert "tracker.example" not in page
     assert 'href="https://www.mee.gov.cn/"' in page  # links to other sites stay: they load nothing
+
+
+CSP_META = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">')
+
+
+def test_every_html_page_of_a_built_site_carries_a_strict_csp(built_fixture: Path) -> None:
+    pages = sorted(built_fixture.rglob("*.html"))
+    assert len(pages) > 20
+    for path in pages:
+        head = path.read_text(encoding="utf-8").split("</head>", 1)[0]
+        match = CSP_META.search(head)
+        assert match, f"{path} has no Content-Security-Policy"
+        policy = {d.split()[0]: d.split()[1:] for d in html.unescape(match.group(1)).split(";") if d.strip()}
+        assert policy["default-src"] == ["'none'"]
+        assert policy["script-src"] == ["'self'", "'wasm-unsafe-eval'"]  # Pagefind compiles WebAssembly
+        assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'none'"]
+        assert "'unsafe-inline'" not in policy.get("style-src", []) and "'unsafe-eval'" not in policy["script-src"]
+        assert head.index("Content-Security-Policy") < head.index("<link")  # before anything it governs
+
+
+def test_the_documented_server_header_is_the_policy_the_pages_carry() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "portal.md").read_text(encoding="utf-8")
+    assert f"```\n{CONTENT_SECURITY_POLICY}\n```" in doc
+    assert f'Content-Security-Policy "{CONTENT_SECURITY_POLICY}; frame-ancestors \'none\'"' in doc
+
+
+def test_preview_pages_carry_the_csp_too(approved_portal: Path) -> None:
+    shutil.rmtree(approved_portal / "output", ignore_errors=True)
+    preview = approved_portal / "var" / "previews" / "air-2025-01"
+    build_preview(approved_portal, "air-2025-01", preview)
+    assert CSP_META.search((preview / "bulletins" / "air-2025-01.html").read_text(encoding="utf-8"))
