@@ -42,7 +42,11 @@ MARKDOWN_EXTENSIONS = ["tables", "sane_lists", "attr_list"]
 
 # Browsers drop tabs and newlines anywhere in an address and spaces and controls around it.
 _IGNORED_IN_URL = re.compile(r"[\t\n\r]")
+_SPACE_AND_CONTROLS = re.compile(r"^[\x00-\x20]+|[\x00-\x20]+$")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+# Pelican looks for intra-site links anywhere inside a tag, so a quote inside another attribute's
+# value (alt="x src='{attach}…'") would smuggle one past a check of the URL attributes alone.
+_HIDDEN_FILE_LINK = re.compile(r"""(?:href|src|poster|data|cite|formaction|action|content)\s*=\s*["'][{|]""", re.I)
 # The tables extension writes column alignment as a style; harmless, so not reported.
 _TABLE_ALIGN = re.compile(r"^text-align: (left|right|center);$")
 
@@ -58,14 +62,16 @@ class MarkupProblem:
 
 
 def url_problem(tag: str, attribute: str, value: str) -> str | None:
-    """Why the address ``value`` of ``tag``'s ``attribute`` may not be published, or None."""
-    url = _IGNORED_IN_URL.sub("", value).strip(" \x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
-                                               "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f")
+    """Why ``value`` of ``tag``'s ``attribute`` may not be published (a bad address, or a file link
+    hidden in another attribute), or None."""
+    if attribute not in URL_ATTRIBUTES:
+        return "file-link" if _HIDDEN_FILE_LINK.search(value) else None
+    url = _SPACE_AND_CONTROLS.sub("", _IGNORED_IN_URL.sub("", value))
     if url[:1] in ("{", "|"):
         return "file-link"  # Pelican's INTRASITE_LINK_REGEX: [{|](?P<what>.*?)[|}]
     scheme = _SCHEME.match(url)
     other_host = scheme is not None or url.replace("\\", "/").startswith("//")
-    if attribute in EMBED_ATTRIBUTES or (tag == "object" and attribute == "data"):
+    if attribute in EMBED_ATTRIBUTES:
         return "external-resource" if other_host else None
     if scheme is not None and scheme.group(1).lower() not in LINK_SCHEMES:
         return "unsafe-link"
@@ -73,9 +79,7 @@ def url_problem(tag: str, attribute: str, value: str) -> str | None:
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
-    if attribute in URL_ATTRIBUTES and url_problem(tag, attribute, value) is not None:
-        return None
-    return value
+    return None if url_problem(tag, attribute, value) is not None else value
 
 
 def markdown_html(body: str) -> str:
@@ -100,7 +104,7 @@ class _Inspector(HTMLParser):
         allowed = ALLOWED_ATTRIBUTES.get(tag, set())
         for name, raw in attrs:
             value = raw or ""
-            kind = url_problem(tag, name, value) if name in URL_ATTRIBUTES else None
+            kind = url_problem(tag, name, value)
             if kind is not None:
                 self.problems.append(MarkupProblem(kind, tag, name, value))
             elif tag in ALLOWED_TAGS and name not in allowed and not (

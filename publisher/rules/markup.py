@@ -6,7 +6,8 @@ Example: bulletin ``air-2025-10`` embeds a tracking pixel on line 14::
       图片等嵌入资源 'https://tracker.example/p.gif' 来自外部网站……
 
 Rules: ``bulletin-file-link``, ``bulletin-external-resource``, ``bulletin-link-unsafe`` (errors),
-``bulletin-html-removed`` (a warning: the tag or attribute is removed from the public page).
+``bulletin-html-removed`` (a note: the tag or attribute is removed from the public page, so the
+public never sees more than was approved; the console and ``publisher check`` show it).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from ..content import split_front_matter
 from ..markup import ALLOWED_TAGS, MarkupProblem, markup_problems
-from ..report import Finding, error, warning
+from ..report import Finding, error, info
 from ..yamlio import relpath
 from .base import ItemContext
 
@@ -62,7 +63,7 @@ def _finding(p: MarkupProblem, **where: object) -> Finding:
     what_zh = f"HTML 标签 <{p.tag}>" if p.attribute is None else f"<{p.tag}> 的属性 '{p.attribute}'"
     what_en = f"the HTML tag <{p.tag}>" if p.attribute is None else f"the attribute '{p.attribute}' of <{p.tag}>"
     allowed = ", ".join(sorted(ALLOWED_TAGS))
-    return warning(
+    return info(
         "bulletin-html-removed",
         f"{what_zh} 不在允许范围内，公开页面上会被删除（脚本、样式和事件属性一律删除）；允许的标签：{allowed}",
         f"{what_en} is not allowed and is removed from the public page (scripts, styles and event handlers "
