@@ -19,7 +19,7 @@ from conftest import approve_items
 
 from publisher import check as check_module
 from publisher.check import check_items
-from publisher.site import CONTENT_SECURITY_POLICY, build_preview, build_site
+from publisher.site import CONTENT_SECURITY_POLICY, BuildError, build_preview, build_site
 from publisher.workflow import WorkflowError
 
 FRONT = """---
@@ -93,6 +93,23 @@ def test_attach_link_to_the_log_key_publishes_nothing_even_if_the_check_misses_i
     assert "log.key" not in page and "{attach}" not in page and "{static}" not in page
     _assert_nowhere(out, key.strip().splitlines()[1])
     assert not [p for p in out.rglob("log.key")]
+
+
+def test_a_build_whose_pelican_would_still_copy_a_linked_file_fails_and_publishes_nothing(
+        portal: Path, monkeypatch) -> None:
+    """The last line: with the check blind, the sanitiser off and Pelican's link syntax back on,
+    Pelican collects the key as a static file; the build refuses to copy it and fails."""
+    from publisher import pelican_plugin
+
+    _write_bulletin(portal, "key-leak", f"正文。\n\n{LOG_KEY_LINKS[0]}\n")
+    monkeypatch.setattr(check_module, "FAMILIES",
+                        tuple(f for f in check_module.FAMILIES if not f.__name__.endswith("markup")))
+    approve_items(portal, ("air-mini", "key-leak"))
+    monkeypatch.setattr(pelican_plugin, "sanitize", lambda html: html)
+    monkeypatch.setattr(pelican_plugin, "NO_INTRASITE_LINKS", "[{|](?P<what>.*?)[|}]")  # Pelican's default
+    with pytest.raises(BuildError, match="log.key"):
+        build_site(portal)
+    assert not (portal / "output").exists()
 
 
 def test_attach_link_to_an_embargoed_bulletin_publishes_none_of_its_source(portal: Path, monkeypatch) -> None:
