@@ -240,8 +240,29 @@ def _time_axis(traces: list[dict[str, Any]]) -> dict[str, Any]:
     return {"tickformat": fmt, "hoverformat": "%Y-%m-%d %H:%M" if len(sample) > 10 else "%Y-%m-%d"}
 
 
+#: Keys whose strings are our own plotly templates (``<br>``, ``<extra>``), never content text.
+OWN_TEMPLATES = frozenset({"hovertemplate", "texttemplate"})
+
+
+def plain_text(value: Any, key: str = "") -> Any:
+    """``value`` with every string made plain text for plotly, which draws ``<a href>``, ``<b>``
+    and the like in titles, names, labels and category values as live markup: ``&``, ``<`` and
+    ``>`` become entities, which plotly shows as the characters themselves."""
+    if isinstance(value, str):
+        if key in OWN_TEMPLATES:
+            return value
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if isinstance(value, dict):
+        return {k: plain_text(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_text(v, key) for v in value]
+    return value
+
+
 def _dumps(data: list[dict[str, Any]], layout: dict[str, Any]) -> str:
-    text = json.dumps({"data": data, "layout": layout}, separators=(",", ":"), ensure_ascii=False,
+    # Every string of the figure passes through plain_text: titles, trace names, axis labels,
+    # category values, colour bars, legends, annotations (a field title from content is not markup).
+    text = json.dumps(plain_text({"data": data, "layout": layout}), separators=(",", ":"), ensure_ascii=False,
                       sort_keys=True, allow_nan=False)
     # The JSON sits in a <script> element: a "</script>" in a title must not end it.
     return text.replace("<", "\\u003c").replace(">", "\\u003e")

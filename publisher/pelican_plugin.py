@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-import markdown
-import nh3
 from pelican import signals
 from pelican.generators import Generator
 from pelican.readers import BaseReader
 
 from .content import CHART_MARKER, split_front_matter
 from .figures import substitute_figures
+from .markup import markdown_html, sanitize
 from .yamlio import load_yaml
 
 if TYPE_CHECKING:
@@ -26,16 +25,9 @@ if TYPE_CHECKING:
 
 SLOT = '<div class="chart-slot" data-chart="{ref}"></div>'
 _SLOT_RE = re.compile(r'<div class="chart-slot" data-chart="([a-z0-9/-]+)"></div>')
-_ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em",
-    "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre",
-    "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-}
-_ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"},
-    "th": {"scope", "colspan", "rowspan"}, "td": {"colspan", "rowspan"},
-    "div": {"class", "data-chart"}, "span": {"class"}, "abbr": {"title"},
-}
+#: Pelican's intra-site link syntax (``{attach}``, ``{static}`` ...) copies the file it names into
+#: the site. A bulletin owns no file but its Markdown, so the syntax must match nothing at all.
+NO_INTRASITE_LINKS = r"(?!)(?P<what>)"
 
 
 def render_markdown(body: str, figures: Any = None, lang: str = "zh") -> str:
@@ -43,9 +35,9 @@ def render_markdown(body: str, figures: Any = None, lang: str = "zh") -> str:
     ``{{figure:id}}`` markers into the declared ``figures`` values."""
     body = substitute_figures(body, figures, lang)
     body = CHART_MARKER.sub(lambda m: "\n" + SLOT.format(ref=f"{m.group(1)}/{m.group(2)}") + "\n", body)
-    html = markdown.markdown(body, extensions=["tables", "sane_lists", "attr_list"], output_format="html")
-    # Departments write the Markdown; no script, style or event handler may reach the public.
-    return nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES, link_rel="noopener noreferrer")
+    # Departments write the Markdown: no script, style, event handler, file link or outside
+    # resource may reach the public (publisher/markup.py; the check reports each one).
+    return sanitize(markdown_html(body))
 
 
 def split_chart_slots(html: str) -> list[dict[str, str]]:
@@ -129,6 +121,14 @@ class PortalGenerator(Generator):
             )
 
 
+def _refuse_static_files(generator: Any) -> None:
+    """No file reaches the site through Pelican's static copying: ``STATIC_PATHS`` is empty and
+    intra-site links are off, so anything here is a file no approval covers. Fail the build."""
+    if generator.staticfiles:
+        names = ", ".join(sorted(s.source_path for s in generator.staticfiles))
+        raise RuntimeError(f"Pelican 将复制未经批准的文件，已停止 / Pelican would copy files no approval covers: {names}")
+
+
 def _readers_init(readers: Any) -> None:
     readers.reader_classes["md"] = BulletinReader
 
@@ -142,3 +142,4 @@ def register() -> None:
     signals.readers_init.connect(_readers_init)
     signals.get_generators.connect(_get_generators)
     signals.content_object_init.connect(_skip_unreleased)
+    signals.static_generator_finalized.connect(_refuse_static_files)

@@ -49,6 +49,13 @@ LANGS = ("zh", "en")
 STAGING_PREFIX = ".publisher-build-"
 THEME = "portal"
 PLOTLY_PATH = "theme/js/plotly.min.js"
+#: Every public page's Content-Security-Policy (a <meta> in the theme; docs/portal.md gives the
+#: same as a server header). Nothing loads from another host; scripts are the site's own files.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; form-action 'self'; object-src 'none'"
+)
 
 
 class BuildError(Exception):
@@ -639,6 +646,9 @@ def pelican_settings(root: Path, site: SiteModel, content_dir: Path, output_dir:
         "ARTICLE_EXCLUDES": [],
         "PAGE_PATHS": [],
         "STATIC_PATHS": [],  # dataset folders are never static files: downloads come from the release
+        # and no bulletin link copies a file ({attach}, {static} ...): see publisher/markup.py
+        "INTRASITE_LINK_REGEX": pelican_plugin.NO_INTRASITE_LINKS,
+        "STATIC_CREATE_LINKS": False,
         "ARTICLE_URL": "bulletins/{slug}.html",
         "ARTICLE_SAVE_AS": "bulletins/{slug}.html",
         "ARTICLE_LANG_URL": "en/bulletins/{slug}.html",
@@ -675,6 +685,7 @@ def pelican_settings(root: Path, site: SiteModel, content_dir: Path, output_dir:
         "JINJA_FILTERS": {"chart_parts": pelican_plugin.split_chart_slots},
         "PUBLISHER_SITE": site,
         "PLOTLY_JS": PLOTLY_PATH,
+        "CONTENT_SECURITY_POLICY": CONTENT_SECURITY_POLICY,
         "TYPOGRIFY": False,
         "READERS": {"rst": None, "html": None, "htm": None},  # bulletins are Markdown only
         "WITH_FUTURE_DATES": True,  # embargo is decided by release.py, not by Pelican

@@ -13,6 +13,7 @@ privacy         personal data, spreadsheet formula triggers, invisible character
                 sensitive columns
 quality         flat-lined series, spikes, long gaps, values clustered under a permit limit
 figures         numbers a bulletin cites, recomputed from the cited dataset
+markup          a bulletin's HTML: allowed tags only, no file links, nothing embedded from other sites
 =============== ================================================================================
 
 The order matters: ``schema`` and ``values`` type the columns the later families read.
@@ -20,9 +21,9 @@ The order matters: ``schema`` and ``values`` type the columns the later families
 
 from __future__ import annotations
 
-from . import figures, permissions, privacy, quality, schema, validity, values
+from . import figures, markup, permissions, privacy, quality, schema, validity, values
 
-FAMILIES = (permissions, schema, values, validity, privacy, quality, figures)
+FAMILIES = (permissions, schema, values, validity, privacy, quality, figures, markup)
 FAMILY_NAMES = tuple(m.__name__.rsplit(".", 1)[-1] for m in FAMILIES)
 
 __all__ = ["FAMILIES", "FAMILY_NAMES"]
