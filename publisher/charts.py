@@ -102,11 +102,14 @@ AIR_POLLUTANTS = ("so2", "no2", "co", "o3", "pm10", "pm25")
 
 def read_air_hourly(dataset: Dataset, tz: str = "Asia/Shanghai") -> pd.DataFrame | None:
     """The dataset's hourly air data as ``station_id, time, <pollutants>`` (columns named by
-    their ``parameter``), from every file that has them; None when it has none."""
+    their ``parameter``), from every file that has them; None when it has none. A file where
+    two fields claim one pollutant is refused (ValueError), never read one way or the other."""
+    from .standards import air_columns
+
     frames = []
     for r in dataset.resources:
-        by_parameter = {f.parameter or f.name: f.name for f in r.fields}
-        present = [p for p in AIR_POLLUTANTS if p in by_parameter]
+        by_parameter = air_columns(r.fields)
+        present = list(by_parameter)
         if not {"station_id", "time"} <= {f.name for f in r.fields} or not present or not Path(r.path).is_file():
             continue
         frame = read_resource(r, tz)

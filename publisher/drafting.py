@@ -26,8 +26,9 @@ class DraftError(ValueError):
 class _Figures:
     """Collects the figures of a draft: each number is computed once and cited by its id."""
 
-    def __init__(self, content: Content, ds: Dataset, tz: str) -> None:
+    def __init__(self, content: Content, ds: Dataset, tz: str, method: str | None = None) -> None:
         self.content, self.ds, self.tz = content, ds, tz
+        self.method = method  # the portal's aqi.method: the draft cites the AQI the portal publishes
         self.declared: dict[str, dict[str, Any]] = {}
 
     def value(self, figure_id: str, measure: str, period: Period, station: str | None = None,
@@ -36,7 +37,7 @@ class _Figures:
         ``compare``, the change in percent from that period."""
         try:
             value = compute_figure(self.content, self.ds.id, measure, period.label, station, self.tz,
-                                   compare.label if compare else None)
+                                   compare.label if compare else None, self.method)
         except FigureError:
             return None
         spec: dict[str, Any] = {"dataset": self.ds.id, "measure": measure, "period": period.label}
@@ -104,7 +105,8 @@ def _active_warnings(content: Content, ds: Dataset, rules_raw: dict, tz: str, pe
 
 
 def _air_monthly(content: Content, ds: Dataset, period: Period, tz: str, rules_raw: dict) -> tuple[str, dict, str]:
-    f = _Figures(content, ds, tz)
+    # aqi.method as load_rules validated it (absent: the default, as rules.aqi_method)
+    f = _Figures(content, ds, tz, (rules_raw.get("aqi") or {}).get("method"))
     name = content.registry.get("city", {}).get("name", "全市")
     share = f.value("good-share", "good_day_share", period)
     f.value("days-over-100", "aqi_days_over_100", period)  # declared: the text cites it

@@ -190,18 +190,21 @@ def _county_stations(registry: dict, code: str | None) -> list[str] | None:
 _DAILY: dict[tuple, pd.DataFrame] = {}
 
 
-def air_daily(ds: Dataset, period: Period, registry: dict, tz: str, station: str | None = None) -> pd.DataFrame:
-    """Daily AQI report of the city (or of ``station``) for the days of ``period``."""
+def air_daily(ds: Dataset, period: Period, registry: dict, tz: str, station: str | None = None,
+              method: str | None = None) -> pd.DataFrame:
+    """Daily AQI report of the city (or of ``station``) for the days of ``period``, the AQI by
+    ``method`` (the portal's ``aqi.method``; None: the default)."""
     key = (tuple(hashlib.sha256(Path(r.path).read_bytes()).hexdigest() for r in ds.resources if Path(r.path).is_file()),
-           period.label, tz, station, tuple(urban_stations(registry)))
+           period.label, tz, station, tuple(urban_stations(registry)), method)
     if key not in _DAILY:
         if len(_DAILY) > 64:
             _DAILY.clear()
-        _DAILY[key] = _air_daily(ds, period, registry, tz, station)
+        _DAILY[key] = _air_daily(ds, period, registry, tz, station, method)
     return _DAILY[key]
 
 
-def _air_daily(ds: Dataset, period: Period, registry: dict, tz: str, station: str | None) -> pd.DataFrame:
+def _air_daily(ds: Dataset, period: Period, registry: dict, tz: str, station: str | None,
+               method: str | None = None) -> pd.DataFrame:
     hourly = air_hourly(ds, tz)
     # Hours are stamped at their end: the day D holds the hours ending in (D 00:00, D+1 00:00].
     start = pd.Timestamp(period.start, tz=tz)
@@ -214,16 +217,16 @@ def _air_daily(ds: Dataset, period: Period, registry: dict, tz: str, station: st
             if not members:
                 raise FigureError(f"数据集 {ds.id} 在 {period.label} 没有区县 {station} 城市点位的数据",
                                   f"dataset {ds.id} has no data of the urban stations of area {station} in {period.label}")
-            report = city_daily_report(hourly, city_id=str(station), stations=members)
+            report = city_daily_report(hourly, city_id=str(station), stations=members, method=method)
         elif station is not None:
             hourly = hourly[hourly["station_id"] == station]
             if hourly.empty:
                 raise FigureError(f"数据集 {ds.id} 在 {period.label} 没有站点 {station} 的数据",
                                   f"dataset {ds.id} has no data of station {station} in {period.label}")
-            report = daily_aqi_report(hourly)
+            report = daily_aqi_report(hourly, method=method)
         else:
             stations = [s for s in urban_stations(registry) if s in set(hourly["station_id"])] or None
-            report = city_daily_report(hourly, stations=stations) if not hourly.empty else pd.DataFrame()
+            report = city_daily_report(hourly, stations=stations, method=method) if not hourly.empty else pd.DataFrame()
     except StandardNotAvailable as exc:
         raise FigureError(exc.message_zh, exc.message_en) from None
     if report.empty:
@@ -242,8 +245,9 @@ def _valid(values: pd.Series, period: Period, what: str) -> np.ndarray:
     return valid
 
 
-def _air_figure(ds: Dataset, measure: str, period: Period, registry: dict, tz: str, station: str | None) -> Decimal:
-    daily = air_daily(ds, period, registry, tz, station)
+def _air_figure(ds: Dataset, measure: str, period: Period, registry: dict, tz: str, station: str | None,
+                method: str | None = None) -> Decimal:
+    daily = air_daily(ds, period, registry, tz, station, method)
     decimals = MEASURES[measure].decimals
     if measure in ("good_day_share", "aqi_days_over_100"):
         # Only complete days count (an incomplete day's AQI leaves out a pollutant; a withheld day
@@ -265,7 +269,8 @@ def _air_figure(ds: Dataset, measure: str, period: Period, registry: dict, tz: s
     return round_value(float(values.mean()), decimals)
 
 
-def _water_figure(ds: Dataset, measure: str, period: Period, registry: dict, tz: str, station: str | None) -> Decimal:
+def _water_figure(ds: Dataset, measure: str, period: Period, registry: dict, tz: str, station: str | None,
+                  method: str | None = None) -> Decimal:
     sections = {str(s.get("id")): s for s in registry.get("water_sections") or [] if isinstance(s, dict)}
     counted = met = 0
     found = False
@@ -306,15 +311,17 @@ def _water_figure(ds: Dataset, measure: str, period: Period, registry: dict, tz:
 
 
 def compute_figure(content: Content, dataset: str, measure: str, period: str, station: str | None = None,
-                   tz: str = "Asia/Shanghai", compare: str | None = None) -> Decimal:
+                   tz: str = "Asia/Shanghai", compare: str | None = None, method: str | None = None) -> Decimal:
     """The value of ``measure`` over ``period`` from the current bytes of ``dataset``, rounded.
 
     With ``compare`` (another period), the change from that period instead: ``(now − then) /
     then × 100`` in percent, one decimal, computed from the two rounded values a bulletin prints.
-    Raises :class:`FigureError` for an unknown dataset, measure or period, or data too thin."""
+    ``method`` is the portal's ``aqi.method`` (rules.aqi_method), so that a bulletin cites the AQI
+    the portal publishes. Raises :class:`FigureError` for an unknown dataset, measure or period,
+    or data too thin."""
     if compare not in (None, ""):
-        now = compute_figure(content, dataset, measure, period, station, tz)
-        then = compute_figure(content, dataset, measure, str(compare), station, tz)
+        now = compute_figure(content, dataset, measure, period, station, tz, method=method)
+        then = compute_figure(content, dataset, measure, str(compare), station, tz, method=method)
         if then == 0:
             raise FigureError(f"{compare} 的值为 0，不能计算变化率", f"the value of {compare} is 0; no change rate")
         return round_value((now - then) / then * 100, CHANGE_DECIMALS)
@@ -334,7 +341,7 @@ def compute_figure(content: Content, dataset: str, measure: str, period: str, st
                           f"the measure {measure} applies to {spec.category} datasets; {ds.id} is {ds.category}")
     compute = _air_figure if spec.category == "air_quality" else _water_figure
     station_id = str(station) if station not in (None, "") else None
-    return compute(ds, measure, when, content.registry, tz, station_id)
+    return compute(ds, measure, when, content.registry, tz, station_id, method)
 
 
 def change_words(value: Any, lang: str = "zh") -> str:

@@ -212,3 +212,19 @@ def test_draft_passes_its_own_check_and_is_never_overwritten(demo: Path) -> None
     assert again.exit_code == 2
     assert "不会覆盖" in again.output and "not overwritten" in again.output
     assert (demo / "content/bulletins/air-draft-2025-10.md").read_text(encoding="utf-8") == draft
+
+
+def test_air_figures_use_the_portals_aqi_method(tiny: Path) -> None:
+    """PM2.5 above the top of its column (600 > 500) on one day: the platform's method gives the
+    day IAQI 500, the literal reading computes no sub-index and withholds the day. A bulletin
+    figure follows the method it is given (the portal's aqi.method), not always the default."""
+    data = tiny / "content/datasets/air-tiny/data.csv"
+    lines = data.read_text(encoding="utf-8").splitlines()
+    lines = [ln.rsplit(",", 1)[0] + ",600" if ln.startswith("st-a,2025-02-05T") or ln.startswith("st-a,2025-02-06T00")
+             else ln for ln in lines]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    content = load_content(tiny)
+    platform = compute_figure(content, "air-tiny", "aqi_days_over_100", "2025-02", "st-a", method="platform")
+    literal = compute_figure(content, "air-tiny", "aqi_days_over_100", "2025-02", "st-a", method="literal")
+    assert platform == literal + 1
+    assert compute_figure(content, "air-tiny", "aqi_days_over_100", "2025-02", "st-a") == platform  # the default

@@ -71,7 +71,7 @@ def _check_figure(ctx: ItemContext, figure_id: str, spec: Any) -> list[Finding]:
                       f"the value '{spec['value']}' of the figure '{figure_id}' is not a number", **where)]
     try:
         computed = compute_figure(ctx.content, dataset, measure, period, spec.get("station"),
-                                  ctx.rules.site.timezone, spec.get("compare"))
+                                  ctx.rules.site.timezone, spec.get("compare"), ctx.rules.aqi_method)
     except FigureError as exc:
         rule = "bulletin-figure-unknown" if _is_unknown(exc, ctx, dataset, measure) else "bulletin-figure-mismatch"
         return [error(rule, f"数字 '{figure_id}' 无法按数据计算：{exc.zh}",

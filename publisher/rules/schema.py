@@ -9,7 +9,7 @@ the air file has ``time`` = ``2025-03-01 08:00`` (no offset)::
       error [datetime-without-offset] 时间 '2025-03-01 08:00' 没有时区偏移 ...
 
 Rules: ``unit-not-allowed``, ``unit-parameter-mismatch``, ``parameter-unknown``,
-``reference-list-unknown``, ``column-missing``, ``column-unknown``, ``column-duplicate``,
+``parameter-declared-twice``, ``reference-list-unknown``, ``column-missing``, ``column-unknown``, ``column-duplicate``,
 ``column-name-blank``, ``datetime-invalid``, ``datetime-without-offset``, ``date-invalid``,
 ``boolean-invalid``, ``value-required``, ``reference-unknown``, ``value-not-unique``,
 ``value-not-in-enum``, ``value-pattern-mismatch``, ``primary-key-duplicate``.
@@ -42,8 +42,21 @@ def check_item(ctx: ItemContext) -> list:
     where = {"item": ds.id, "file": ctx.meta_file}
     lowered = {u.lower(): u for u in rules.units}
     for i, res in enumerate(ds.resources):
+        declared: dict[str, str] = {}  # parameter -> the field that declared it first
         for j, f in enumerate(res.fields):
             key = f"resources[{i}].schema.fields[{j}]"
+            # Readers find a parameter's column by its parameter (else its name): two fields for
+            # one parameter would let one column silently stand in for, or hide, the other.
+            measured = f.parameter or f.name
+            if measured in declared and declared[measured] != f.name:
+                out.append(error("parameter-declared-twice",
+                                 f"参数 {measured} 由字段 '{declared[measured]}' 和 '{f.name}' 重复声明，"
+                                 "无法确定哪一列是该参数（每个参数在一个文件中只能对应一列）",
+                                 f"parameter {measured} is declared by both fields '{declared[measured]}' and "
+                                 f"'{f.name}'; which column holds it is ambiguous (one column per parameter "
+                                 "in a file)", column=f.name, key=key + (".parameter" if f.parameter else ".name"),
+                                 **where))
+            declared.setdefault(measured, f.name)
             if f.unit is not None and f.unit not in rules.units:
                 guess = lowered.get(f.unit.lower()) or lowered.get(_ascii_unit(f.unit).lower())
                 hint_zh = f"（是否应为 {guess}？）" if guess else "（见 release_rules.yaml 的 units）"

@@ -13,17 +13,21 @@ Example: station ``aq-chengdong`` reported PM2.5 for only 15 hours on 2025-03-04
       （GB 3095-2012 第8章 表4）
 
 Rules: ``daily-capture-insufficient``, ``monthly-capture-insufficient``,
-``annual-capture-insufficient``.
+``annual-capture-insufficient``, ``time-off-the-hour`` (hourly air data stamped off the hour in
+the portal's time zone, which the hourly grid of the AQI would leave out).
 """
 
 from __future__ import annotations
 
 import calendar
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from ..config import ValidityRule
 from ..report import Finding, Severity
+from ..standards.averaging import POLLUTANT_COLUMNS as AIR_POLLUTANTS
 from . import base
 from .base import ItemContext, ResourceData, format_day
 
@@ -32,9 +36,11 @@ RULE_IDS = {"day": "daily-capture-insufficient", "month": "monthly-capture-insuf
             "year": "annual-capture-insufficient"}
 PERIOD_NAMES = {"day": ("日", "day"), "month": ("月", "month"), "year": ("年", "year")}
 MAX_CELLS = 50_000_000  # series x days; beyond this the screen is skipped rather than eat memory
+HOUR_MS = 3_600_000
 
 
 def check_resource(ctx: ItemContext, data: ResourceData) -> list:
+    _check_on_the_hour(ctx, data)
     ds = ctx.dataset
     applicable = [v for v in ctx.rules.validity if not v.categories or ds.category in v.categories]
     if not applicable or data.n == 0 or data.times() is None:
@@ -200,3 +206,45 @@ def _period_length(label, period: str) -> int:
     if period == "month":
         return calendar.monthrange(year, int(text[5:7]))[1]
     return 366 if calendar.isleap(year) else 365
+
+
+def _check_on_the_hour(ctx: ItemContext, data: ResourceData) -> None:
+    """``time-off-the-hour``: hourly air data (a ``station_id``, a ``time`` and a column of
+    SO2, NO2, CO, O3, PM10 or PM2.5, found as the AQI code finds them: by parameter, else name)
+    must be stamped on the hour in the portal's time zone. The hourly averages and the AQI put
+    values on a grid of whole hours; a value off the hour (01:00+07:30 is 01:30 China time)
+    would not be on it. Whatever the dataset's ``update_frequency``: the AQI reads such files."""
+    names = {f.name for f in data.fields()}
+    pollutants = [f.name for f in data.fields("number", "integer") if (f.parameter or f.name) in AIR_POLLUTANTS]
+    time_f = data.time_field()
+    if not pollutants or "station_id" not in names or time_f is None or time_f.name != "time" \
+            or time_f.type != "datetime":
+        return
+    t = data.times()
+    if t is None or t.size == 0:
+        return
+    valid = t != MIN
+    if not valid.any():
+        return
+    filled = np.where(valid, t, t[valid].min())
+    local = filled + base._offset_ms(data.timezone, filled)
+    rows = np.flatnonzero(valid & (local % HOUR_MS != 0))
+    if rows.size == 0:
+        return
+    tz = data.timezone
+
+    def when(r: int) -> str:  # in the portal's zone, to the second: 01:00:30 is off the hour too
+        return _format_seconds(int(t[r]), tz)
+
+    ctx.out.rows(
+        "time-off-the-hour", Severity.ERROR, rows,
+        lambda r: (f"时间 {when(r)} 不在整点（门户时区 {tz}）：小时监测数据必须按整点标注，"
+                   "否则该行的值不会进入小时均值和空气质量指数（AQI）的计算"),
+        lambda r: (f"time {when(r)} is not on the hour in the portal's time zone ({tz}): hourly "
+                   "monitoring data must be stamped on the hour, else the row's values are left out of the "
+                   "hourly means and the AQI"),
+        table=data.table, item=ctx.item_id, column=time_f.name)
+
+
+def _format_seconds(epoch_ms: int, tz: str) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, ZoneInfo(tz)).isoformat(timespec="seconds")

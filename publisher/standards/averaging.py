@@ -52,18 +52,28 @@ ROUNDED_AS = {"so2_1h": "so2", "no2_1h": "no2", "co_1h": "co", "o3_1h": "o3", "p
               "pm25_24h": "pm25", "o3_1h_max": "o3", "o3_8h_max": "o3"}
 
 
+def air_columns(fields: Any) -> dict[str, str]:
+    """Pollutant → column for the hourly air pollutants among ``fields`` (content field specs),
+    each found by its ``parameter``, else its name. Raises ValueError when two fields claim one
+    pollutant: taking either would let one column stand in for, or hide, the other (the check
+    reports it as ``parameter-declared-twice``)."""
+    found: dict[str, str] = {}
+    for f in fields:
+        p = f.parameter or f.name
+        if p not in POLLUTANT_COLUMNS:
+            continue
+        if p in found:
+            raise ValueError(f"参数 {p} 由字段 '{found[p]}' 和 '{f.name}' 重复声明 / parameter {p} is declared by "
+                             f"both fields '{found[p]}' and '{f.name}' [parameter-declared-twice]")
+        found[p] = f.name
+    return {p: found[p] for p in POLLUTANT_COLUMNS if p in found}
+
+
 def hourly_grid(hourly: pd.DataFrame, hour_label: HourLabel = "end") -> pd.DataFrame:
     """Hourly values as a wide frame: index = hour end (+08:00) on a gap-free hourly range,
     columns = (pollutant, station_id). Missing hours become NaN rows, so that rolling windows
     count hours of the clock, not rows of the file."""
-    if hour_label not in ("end", "start"):
-        raise ValueError("hour_label must be 'end' or 'start'")
-    time = pd.to_datetime(hourly["time"])
-    if time.dt.tz is None:
-        raise ValueError("time must carry a UTC offset, e.g. 2025-01-01T01:00:00+08:00")
-    end = time.dt.tz_convert(CST)
-    if hour_label == "start":
-        end = end + pd.Timedelta(hours=1)
+    end = _hour_ends(hourly, hour_label)
     columns = [c for c in POLLUTANT_COLUMNS if c in hourly.columns]
     values = hourly[columns].apply(pd.to_numeric, errors="coerce").astype(float)
     values["station_id"] = hourly["station_id"].to_numpy()
@@ -78,6 +88,60 @@ def hourly_grid(hourly: pd.DataFrame, hour_label: HourLabel = "end") -> pd.DataF
         wide = wide.reindex(full)
     wide.index.name = "end"
     return wide
+
+
+def _hour_ends(hourly: pd.DataFrame, hour_label: HourLabel) -> pd.Series:
+    """The end of the hour each row stands for, in China Standard Time."""
+    if hour_label not in ("end", "start"):
+        raise ValueError("hour_label must be 'end' or 'start'")
+    time = pd.to_datetime(hourly["time"])
+    if time.dt.tz is None:
+        raise ValueError("time must carry a UTC offset, e.g. 2025-01-01T01:00:00+08:00")
+    end = time.dt.tz_convert(CST)
+    if hour_label == "start":
+        end = end + pd.Timedelta(hours=1)
+    return end
+
+
+def held_counts(hourly: pd.DataFrame, hour_label: HourLabel = "end") -> pd.DataFrame:
+    """How many values of each pollutant the input rows hold per station and clock hour, as a
+    wide frame like :func:`hourly_grid` (index: hour end +08:00, only hours with rows).
+
+    Counted from the rows themselves, not from the grid: :func:`hourly_grid` keeps only times on
+    the hour, so a value stamped 01:30 is not in it. Such a value counts here in the hour it falls
+    in (ending 02:00). Whether a pollutant was *measured* is decided from these counts, so a value
+    the grid dropped makes the AQI withheld, never "complete" or "incomplete" without it."""
+    return _held(hourly, hour_label)[0]
+
+
+def _held(hourly: pd.DataFrame, hour_label: HourLabel) -> tuple[pd.DataFrame, pd.Series]:
+    """:func:`held_counts`, and per (pollutant, station) whether any value is off the hour."""
+    exact = _hour_ends(hourly, hour_label)
+    end = exact.dt.ceil("h")
+    columns = [c for c in POLLUTANT_COLUMNS if c in hourly.columns]
+    held = hourly[columns].apply(pd.to_numeric, errors="coerce").notna().astype(int)
+    held["station_id"] = hourly["station_id"].to_numpy()
+    held["end"] = end.array
+    wide = held.groupby(["end", "station_id"]).sum().unstack("station_id", fill_value=0)
+    wide.index.name = "end"
+    off = held[columns].mul((exact != end).to_numpy().astype(int), axis=0)
+    off["station_id"] = held["station_id"]
+    lost = off.groupby("station_id")[columns].sum().gt(0).stack()
+    lost.index = lost.index.swaplevel()
+    return wide, lost
+
+
+def _held_like(hourly: pd.DataFrame, hour_label: HourLabel, like: pd.DataFrame, index: Any = None) -> pd.DataFrame:
+    """:func:`held_counts` on the index and (pollutant, station) columns of ``like`` (0 elsewhere);
+    ``index`` regroups the hours first (e.g. by day).
+
+    A pollutant of a station with any value off the hour counts as held in every row: the grid
+    lost values of it, so no row of that station may present it as not measured."""
+    held, lost = _held(hourly, hour_label)
+    if index is not None:
+        held = held.groupby(index(held.index)).sum()
+    held = held.reindex(index=like.index, columns=like.columns, fill_value=0)
+    return held + lost.reindex(like.columns, fill_value=False).astype(int).to_numpy()
 
 
 def _day_of(end: pd.DatetimeIndex) -> pd.DatetimeIndex:
@@ -102,7 +166,8 @@ def daily_means(hourly: pd.DataFrame, *, hour_label: HourLabel = "end", min_hour
                 hours: bool = False) -> pd.DataFrame:
     """24-h means per station and natural day (GB 3095-2012 3.x "24小时平均"); NaN unless at least
     ``min_hours`` valid hourly values (Table 4: 20). ``hours=True`` adds ``hours_<pollutant>``,
-    the number of valid hourly values each mean rests on (0: not measured that day)."""
+    the number of values the input rows hold for that day (:func:`held_counts`; 0: not measured
+    that day) — at least as many as the mean rests on, more when some were not on the hour."""
     wide = hourly_grid(hourly, hour_label)
     days = _day_of(wide.index)
     grouped = wide.groupby(days)
@@ -112,8 +177,9 @@ def daily_means(hourly: pd.DataFrame, *, hour_label: HourLabel = "end", min_hour
     counted = _long(counts, "date").drop(columns=["date", "station_id"])
     seen = counted.sum(axis=1) > 0
     if hours:
-        for column in counted.columns:
-            out[f"hours_{column}"] = counted[column].to_numpy()
+        held = _long(_held_like(hourly, hour_label, counts, _day_of), "date").drop(columns=["date", "station_id"])
+        for column in held.columns:
+            out[f"hours_{column}"] = held[column].to_numpy()
     out = out[seen.to_numpy()]
     out["date"] = out["date"].dt.date
     return out.sort_values(["station_id", "date"], ignore_index=True)
@@ -363,7 +429,8 @@ def realtime_aqi(hourly: pd.DataFrame, *, method: AqiMethod | str | None = None,
     pieces = {"so2_1h": col["so2"], "no2_1h": col["no2"], "co_1h": col["co"], "o3_1h": col["o3"],
               "pm10_1h": col["pm10"], "pm25_1h": col["pm25"], "o3_8h": o3_8h,
               "so2_24h": moving["so2"], "pm10_24h": moving["pm10"], "pm25_24h": moving["pm25"]}
-    joined = pd.concat(pieces, axis=1)
+    held = _held_like(hourly, hour_label, pd.concat({p: col[p] for p in POLLUTANT_COLUMNS}, axis=1))
+    joined = pd.concat({**pieces, **{f"held_{p}": held[p] for p in POLLUTANT_COLUMNS}}, axis=1)
     joined.columns.names = [None, "station_id"]
     frame = _long(joined, "time")
     hourly_columns = ["so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h"]
@@ -382,13 +449,14 @@ def realtime_aqi(hourly: pd.DataFrame, *, method: AqiMethod | str | None = None,
     pm = "1h" if m.realtime_pm == "1h" else "24h"
     frame["iaqi_pm10"] = iaqi_series("pm10", "24h", frame[f"pm10_{pm}"], dates, method=m)
     frame["iaqi_pm25"] = iaqi_series("pm25", "24h", frame[f"pm25_{pm}"], dates, method=m)
-    measured = {"iaqi_so2": raw["so2_1h"].notna(), "iaqi_no2": raw["no2_1h"].notna(),
-                "iaqi_co": raw["co_1h"].notna(), "iaqi_o3_1h": raw["o3_1h"].notna(),
-                "iaqi_pm10": raw["pm10_1h"].notna(), "iaqi_pm25": raw["pm25_1h"].notna()}
+    # Measured: the input rows hold a value for the hour, whether or not the grid kept it.
+    held_in = {p: raw[f"held_{p}"].gt(0) | raw[f"{p}_1h"].notna() for p in POLLUTANT_COLUMNS}
+    measured = {"iaqi_so2": held_in["so2"], "iaqi_no2": held_in["no2"], "iaqi_co": held_in["co"],
+                "iaqi_o3_1h": held_in["o3"], "iaqi_pm10": held_in["pm10"], "iaqi_pm25": held_in["pm25"]}
     covered = {}
     if m.realtime_o3_8h:
         frame["iaqi_o3_8h"] = iaqi_series("o3", "8h", frame["o3_8h"], dates, method=m)
-        measured["iaqi_o3_8h"] = raw["o3_1h"].notna()
+        measured["iaqi_o3_8h"] = held_in["o3"]
         covered["iaqi_o3_8h"] = frame["o3_8h"] > 800  # footnote (3): the 1-h sub-index stands
     else:
         frame["iaqi_o3_8h"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
