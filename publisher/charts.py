@@ -86,14 +86,18 @@ def read_resource(resource: Resource, tz: str = "Asia/Shanghai") -> pd.DataFrame
 
     Charts, indicators, warnings, figures and derived datasets all read the same files in one
     build: each file is parsed once, cached by the SHA-256 of its bytes (so a changed file is
-    read again), and every caller gets its own copy."""
+    read again), and every caller gets its own copy.
+
+    This is the one reader of released data for public use, so it drops every ``sensitive``
+    column, as the downloads do: no chart, AQI, warning, figure or derived table can show one."""
     data = Path(resource.path).read_bytes()
     key = (hashlib.sha256(data).hexdigest(), tz, tuple(resource.missing_values),
-           tuple((f.name, f.type) for f in resource.fields))
+           tuple((f.name, f.type, f.sensitive) for f in resource.fields))
     if key not in _FRAMES:
         if len(_FRAMES) > 16:
             _FRAMES.clear()
-        _FRAMES[key] = _parse_resource(resource, io.BytesIO(data), tz)
+        frame = _parse_resource(resource, io.BytesIO(data), tz)
+        _FRAMES[key] = frame.drop(columns=[f.name for f in resource.fields if f.sensitive], errors="ignore")
     return _FRAMES[key].copy()
 
 
@@ -108,9 +112,10 @@ def read_air_hourly(dataset: Dataset, tz: str = "Asia/Shanghai") -> pd.DataFrame
 
     frames = []
     for r in dataset.resources:
-        by_parameter = air_columns(r.fields)
+        public = [f for f in r.fields if not f.sensitive]  # read_resource drops the others
+        by_parameter = air_columns(public)
         present = list(by_parameter)
-        if not {"station_id", "time"} <= {f.name for f in r.fields} or not present or not Path(r.path).is_file():
+        if not {"station_id", "time"} <= {f.name for f in public} or not present or not Path(r.path).is_file():
             continue
         frame = read_resource(r, tz)
         hourly = pd.DataFrame({"station_id": frame["station_id"].astype(str), "time": frame["time"]})
@@ -465,9 +470,16 @@ def _pollutant_frame(chart: Chart, resource: Resource, frame: pd.DataFrame) -> p
     return out
 
 
+class ChartUnavailable(ValueError):
+    """A chart that cannot be drawn from its data (the build leaves it out with a warning)."""
+
+
 def _levels_for(day: Any) -> list[Any]:
+    """The AQI levels in force on ``day``; a chart with no complete day has nothing to colour."""
     from .standards import aqi_levels
 
+    if day is None or pd.isna(day):
+        raise ChartUnavailable("没有一天的数据完整，无法计算日空气质量指数 / no day is complete, so there is no daily AQI")
     return aqi_levels(date=day)
 
 

@@ -78,7 +78,7 @@ def init(directory: Path) -> None:
 @click.pass_obj
 def build(project: Path, output: Path | None) -> None:
     """生成门户网站 / Build the portal into output/ from the releasable items."""
-    from .site import BuildError, build_site
+    from .site import BUILD_RULES, BuildError, build_site
 
     try:
         result = build_site(project, output)
@@ -87,6 +87,9 @@ def build(project: Path, output: Path | None) -> None:
     except BuildError as exc:
         raise ProjectError(str(exc)) from None
     click.echo(result.summary())
+    for finding in result.report:  # what the build itself left out (publisher check cannot show it)
+        if finding.rule in BUILD_RULES:
+            click.echo(finding.line())
     if result.report.errors:
         click.echo(
             f"{len(result.report.errors)} 个问题使部分内容未发布，详见 publisher check / "

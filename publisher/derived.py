@@ -587,7 +587,9 @@ class DerivedRelease:
 
 
 def derivation_history(entries: list[Any], item_id: str, definition: list[Version]) -> list[Version]:
-    """The derived versions of ``item_id`` from its ``derivation`` and ``publication`` entries."""
+    """The derived versions of ``item_id`` from its ``derivation``, ``publication`` and
+    ``withdrawal`` entries: a withdrawal marks every version computed before it, as the
+    workflow marks approved ones, so none of them is ever published again."""
     versions: list[Version] = []
     for e in entries:
         if e.item != item_id:
@@ -598,6 +600,10 @@ def derivation_history(entries: list[Any], item_id: str, definition: list[Versio
             for v in versions:
                 if v.digest == e.details.get("digest"):
                     v.mark_published(e)
+        elif e.event == "withdrawal":
+            for v in versions:
+                if v.withdrawn is None:
+                    v.withdrawn = {"time": e.time, "user": e.actor, "reason": e.details.get("reason", "")}
     return versions
 
 
@@ -650,8 +656,8 @@ def derive_datasets(root: Path, content: Content, upstream: Release, chosen: dic
         files = _write(ds, computed, sources, result.folder)
         digest = Manifest(ds.id, files).digest
         history = derivation_history(entries, ds.id, approved.get(ds.id, []))
-        if history and history[-1].digest == digest:
-            version = history[-1]
+        if history and history[-1].digest == digest and history[-1].withdrawn is None:
+            version = history[-1]  # a withdrawn one is never reused: the same numbers publish as a new version
         else:
             recipe = chosen[ds.id]
             since = max([_public_since(chosen[i], upstream.datasets[i]) for i in ds.derived.inputs]

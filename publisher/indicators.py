@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import pandas as pd
 
@@ -49,32 +49,34 @@ def _text_colour(hex_colour: str) -> str:
 
 
 def latest_station_aqi(datasets: Iterable[Dataset], tz: str = "Asia/Shanghai",
-                       method: str | None = None) -> list[StationAqi]:
+                       method: str | None = None,
+                       failed: list[tuple[str, Exception]] | None = None) -> list[StationAqi]:
     """Each station's most recent daily AQI over the given (released) datasets, by station id.
 
     A station that appears in several datasets takes the latest day. A day whose AQI is withheld
     (a measured pollutant without a valid daily value, GB 3095 Table 4) is skipped: the home page
     never shows a number that leaves out a measured pollutant. A day missing a pollutant that was
     not measured at all shows its AQI with the pollutants it lacks (``missing``).
-    """
-    from .standards import aqi_level, daily_aqi_report
 
+    A dataset whose AQI cannot be computed (no standard in force for its dates, say) leaves its
+    stations out and is listed in ``failed`` with the reason; it never stops the others (or raises,
+    when ``failed`` is None: the caller then decides).
+    """
     latest: dict[str, StationAqi] = {}
     for ds in sorted(datasets, key=lambda d: d.id):
         if ds.category != "air_quality" or ds.derived is not None:
             continue
-        hourly = read_air_hourly(ds, tz)
-        if hourly is None or "pm25" not in hourly:
+        try:
+            rows = _latest_rows(ds, tz, method)
+        except Exception as exc:  # noqa: BLE001 - one dataset's failure is that dataset's
+            if failed is None:
+                raise
+            failed.append((ds.id, exc))
             continue
-        report = daily_aqi_report(hourly, method=method).dropna(subset=["aqi"])
-        if report.empty:
-            continue
-        last = report.sort_values(["station_id", "date"]).groupby("station_id").tail(1)
-        for row in last.to_dict("records"):
+        for row, level in rows:
             current = latest.get(row["station_id"])
             if current is not None and current.day >= row["date"]:
                 continue
-            level = aqi_level(int(row["aqi"]), row["date"])
             primary = "" if pd.isna(row["primary_pollutant"]) else str(row["primary_pollutant"])
             latest[row["station_id"]] = StationAqi(
                 station_id=row["station_id"], day=row["date"], aqi=int(row["aqi"]), level=level.level,
@@ -86,3 +88,17 @@ def latest_station_aqi(datasets: Iterable[Dataset], tz: str = "Asia/Shanghai",
                     dict.fromkeys(PRIMARY_NAMES.get(p, p) for p in str(row["missing_pollutants"]).split(";") if p)),
             )
     return [latest[k] for k in sorted(latest)]
+
+
+def _latest_rows(ds: Dataset, tz: str, method: str | None) -> list[tuple[dict[str, Any], Any]]:
+    """Each station's last day with an AQI in ``ds``, with its level (all computed before any is used)."""
+    from .standards import aqi_level, daily_aqi_report
+
+    hourly = read_air_hourly(ds, tz)
+    if hourly is None or "pm25" not in hourly:
+        return []
+    report = daily_aqi_report(hourly, method=method).dropna(subset=["aqi"])
+    if report.empty:
+        return []
+    last = report.sort_values(["station_id", "date"]).groupby("station_id").tail(1)
+    return [(row, aqi_level(int(row["aqi"]), row["date"])) for row in last.to_dict("records")]

@@ -38,7 +38,7 @@ from .opendata import (DatasetVersion, Download, export_open_data, plan_open_dat
                        schema_org_dataset, script_json)
 from .registry import registry_not_approved
 from .release import Release, decide_release
-from .report import Report
+from .report import Finding, Report, warning
 from .verify import inclusion_proof_documents
 from .warnings import derive_warnings
 from .workflow import (ReleaseTree, Version, approved_versions, archive_files, archive_path, keep_published_checkpoint,
@@ -56,6 +56,10 @@ CONTENT_SECURITY_POLICY = (
     "style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
     "base-uri 'none'; form-action 'self'; object-src 'none'"
 )
+
+
+#: findings only the build makes: an item left out of the pages while the rest is built
+BUILD_RULES = ("chart-unavailable", "indicator-unavailable")
 
 
 class BuildError(Exception):
@@ -82,6 +86,8 @@ class SiteModel:
     downloads: dict[str, list[Download]] = field(default_factory=dict)
     names: dict[str, dict[str, str]] = field(default_factory=dict)
     versions: dict[str, list[DatasetVersion]] = field(default_factory=dict)  # published, oldest first
+    # dataset id -> its withdrawn versions ({number, time, reason}), oldest first: named, never served
+    withdrawn_versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     publications: list[dict[str, Any]] = field(default_factory=list)  # the release log, newest first
     rules_log: list[dict[str, Any]] = field(default_factory=list)  # the rules in force and since when, newest first
     latest_aqi: list[Any] = field(default_factory=list)  # indicators.StationAqi, one per station
@@ -355,8 +361,9 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
                          names={lang: registry_names(content.registry, lang) for lang in LANGS})
         site.versions = _dataset_versions(root, release, {**approved, **derived.versions}, chosen,
                                           staging / "versions")
-        _derive_charts(site, tz)
-        site.latest_aqi = _derive_indicators(site, tz)
+        site.withdrawn_versions = _withdrawn_versions(release, {**approved, **derived.versions})
+        report.extend(_derive_charts(site, tz))
+        site.latest_aqi = _derive_indicators(site, tz, report)
         site.warnings = derive_warnings(release.datasets.values(), content.registry, rules.raw, str(tz))
         site.search = preview is None and _search_available()
         site.preview = preview
@@ -465,14 +472,16 @@ def _dataset_versions(root: Path, release: Release, approved: dict[str, list[Ver
     """Every public version of each released dataset, each from its own archived bytes.
 
     A version counts once it has a publication entry, or when it is the one this build
-    publishes; one superseded before any build published it never was public.
+    publishes; one superseded before any build published it never was public. A withdrawn
+    version never counts again, whatever was approved after it: every public enumeration of
+    versions (downloads, versions.json, pages, zips, catalogues, feeds, search) starts here.
     """
     result: dict[str, list[DatasetVersion]] = {}
     for ds_id, ds in sorted(release.datasets.items()):
         public = []
         current = chosen[ds_id]
         for v in approved[ds_id]:
-            if v.number > current.number or (v.published_at is None and v is not current):
+            if v.number > current.number or (v.published_at is None and v is not current) or v.withdrawn:
                 continue
             if v is current:
                 dataset, when = ds, publication_time(v, ds.release_at)
@@ -490,6 +499,15 @@ def _dataset_versions(root: Path, release: Release, approved: dict[str, list[Ver
             ))
         result[ds_id] = public
     return result
+
+
+def _withdrawn_versions(release: Release, approved: dict[str, list[Version]]) -> dict[str, list[dict[str, Any]]]:
+    """For each released dataset, its versions withdrawn before a later approval: the dataset
+    page names them as withdrawn (time and reason of the notice) and links nothing of theirs."""
+    return {ds_id: [{"number": v.number, "time": datetime.fromisoformat(v.withdrawn["time"]),
+                     "reason": v.withdrawn.get("reason", "")}
+                    for v in approved.get(ds_id, []) if v.withdrawn and v.published_at is not None]
+            for ds_id in sorted(release.datasets)}
 
 
 def _record_publications(root: Path, release: Release, chosen: dict[str, Version], open_data: Any) -> None:
@@ -588,27 +606,58 @@ def _verify_published_log(root: Path, site_dir: Path, log: VerifiedLog | None) -
             f"[{result.problem}]")
 
 
-def _derive_charts(site: SiteModel, tz: ZoneInfo) -> None:
+def _derive_charts(site: SiteModel, tz: ZoneInfo) -> list[Finding]:
+    """Every released chart, each on its own: one that cannot be drawn (a standard not in force
+    for its dates, no complete day) is left out of its pages with a warning naming it, and the
+    build goes on, so no approved dataset can hold back a later withdrawal."""
+    found: list[Finding] = []
     for ds in site.release.datasets.values():
         if not ds.charts:
             continue
-        frames = dataset_frames(ds, str(tz))
-        for chart in ds.charts:
+        try:
+            frames = dataset_frames(ds, str(tz))
+        except Exception as exc:  # noqa: BLE001 - any failure of one dataset's data
+            found += [_chart_left_out(ds, i, chart, exc) for i, chart in enumerate(ds.charts)]
+            continue
+        for i, chart in enumerate(ds.charts):
             frame = frames.get(chart.resource)
             if frame is None:
                 continue
-            for lang in LANGS:
-                site.charts[(chart.ref, lang)] = build_chart(ds, chart, frame, lang, site.names[lang],
-                                                             site.content.registry)
+            try:
+                drawn = {lang: build_chart(ds, chart, frame, lang, site.names[lang], site.content.registry)
+                         for lang in LANGS}
+            except Exception as exc:  # noqa: BLE001 - one chart's failure is that chart's finding
+                found.append(_chart_left_out(ds, i, chart, exc))
+                continue
+            for lang, rendered in drawn.items():
+                site.charts[(chart.ref, lang)] = rendered
+    return found
 
 
-def _derive_indicators(site: SiteModel, tz: ZoneInfo) -> list[Any]:
-    """Each station's latest daily AQI from the released air datasets (empty without standards)."""
+def _chart_left_out(ds: Any, index: int, chart: Any, exc: Exception) -> Finding:
+    return warning("chart-unavailable",
+                   f"图表 '{chart.id}' 无法生成，已从页面中略去：{exc}",
+                   f"the chart '{chart.id}' could not be drawn and is left out of the pages: {exc}",
+                   item=ds.id, file=f"content/datasets/{ds.id}/dataset.yaml", key=f"charts[{index}]")
+
+
+def _derive_indicators(site: SiteModel, tz: ZoneInfo, report: Report | None = None) -> list[Any]:
+    """Each station's latest daily AQI from the released air datasets (empty without standards).
+
+    A dataset whose AQI cannot be computed leaves its stations' AQI out, as a warning in ``report``."""
     try:
         from .indicators import latest_station_aqi
     except ImportError:  # pragma: no cover - only while publisher.standards is absent
         return []
-    return latest_station_aqi(site.release.datasets.values(), str(tz), site.rules.aqi_method)
+    failed: list[tuple[str, Exception]] = []
+    latest = latest_station_aqi(site.release.datasets.values(), str(tz), site.rules.aqi_method, failed=failed)
+    if report is not None:
+        report.extend(warning("indicator-unavailable",
+                              f"无法计算数据集 {ds_id} 各站点的最新空气质量指数，首页不显示：{exc}",
+                              f"the latest AQI of the stations in {ds_id} cannot be computed and is left off "
+                              f"the home page: {exc}", item=ds_id, file=f"content/datasets/{ds_id}/dataset.yaml")
+                      for ds_id, exc in failed)
+    return latest
 
 
 def _search_available() -> bool:

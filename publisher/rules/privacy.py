@@ -22,7 +22,7 @@ Example: bulletin ``notice-sampling-2025-12`` gives a staff member's mobile numb
 
 Rules: ``personal-id-number``, ``personal-phone-number``, ``personal-email``,
 ``formula-trigger``, ``invisible-character``, ``banned-term``, ``sensitive-column-dropped``,
-``sensitive-column-blocks``.
+``sensitive-column-blocks``, ``sensitive-column-shown``.
 """
 
 from __future__ import annotations
@@ -151,6 +151,7 @@ def check_item(ctx: ItemContext) -> list:
                                     f"列 '{f.name}' 标为敏感（sensitive），公开的文件和页面中会删去该列",
                                     f"the column '{f.name}' is marked sensitive and is dropped from everything public",
                                     **where))
+        out += _charted_sensitive(ctx)
     seen: dict[str, set[tuple[str, str]]] = {}  # file -> (rule, message) already reported
     texts: dict[str, str] = {}
     for path in files:
@@ -193,6 +194,40 @@ def check_item(ctx: ItemContext) -> list:
                 if (rule, zh) not in seen.setdefault(rel, set()):
                     row = _line_showing(texts.get(rel, ""), rule, zh, banned, allowed, figures, lang)
                     decoded(rel, [(rule, zh, en)], key="body", row=row)
+    return out
+
+
+#: chart keys that name a column of the chart's resource (``options.filter`` names them as its keys)
+CHART_COLUMN_KEYS = ("x", "y", "group", "options.split", "options.limit", "options.filter")
+
+
+def _charted_sensitive(ctx: ItemContext) -> list[Finding]:
+    """A chart that names a sensitive column: an error naming the chart's key. The reader of
+    released data drops such columns anyway (``charts.read_resource``), so the chart could only
+    fail or show nothing; the submitter learns it here, before approval."""
+    out: list[Finding] = []
+    charts = ctx.dataset.meta.get("charts")
+    for i, raw in enumerate(charts if isinstance(charts, list) else []):
+        if not isinstance(raw, dict):
+            continue
+        resource = ctx.dataset.resource(str(raw.get("resource") or ""))
+        if resource is None:
+            continue  # the loader has reported it
+        sensitive = {f.name for f in resource.fields if f.sensitive}
+        options = raw.get("options") if isinstance(raw.get("options"), dict) else {}
+        named = {"x": raw.get("x"), "y": raw.get("y"), "group": raw.get("group"),
+                 "options.split": options.get("split"), "options.limit": options.get("limit"),
+                 "options.filter": list(options["filter"]) if isinstance(options.get("filter"), dict) else None}
+        for key in CHART_COLUMN_KEYS:
+            value = named[key]
+            for column in dict.fromkeys(str(v) for v in (value if isinstance(value, list) else [value]) if v is not None):
+                if column in sensitive:
+                    out.append(error("sensitive-column-shown",
+                                     f"图表 '{raw.get('id')}' 用到了标为敏感（sensitive）的列 '{column}'（charts[{i}].{key}）："
+                                     "敏感列不公开，请从图表中删去该列",
+                                     f"the chart '{raw.get('id')}' uses the column '{column}', which is marked sensitive "
+                                     f"(charts[{i}].{key}); sensitive columns are never public: take it out of the chart",
+                                     item=ctx.item_id, file=ctx.meta_file, column=column, key=f"charts[{i}].{key}"))
     return out
 
 
