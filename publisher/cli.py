@@ -197,19 +197,26 @@ def submit(project: Path, items: tuple[str, ...], user: str, key: Path | None) -
 @click.option("--note", default="", help="审批意见；新版本须说明更正内容 / Note; required for a new version.")
 @click.option("--reason", type=click.Choice(["initial", "scheduled-update", "revision", "correction"]),
               default=None, help="发布原因 / Why this version is published.")
+@click.option("--digest", default=None,
+              help="所审阅版本的摘要（可用前缀，至少 8 位） / Digest of the version you reviewed (a prefix of 8+ hex digits).")
 @click.pass_obj
 def approve(project: Path, items: tuple[str, ...], user: str, key: Path | None, role: str | None,
-            ack_warnings: bool, note: str, reason: str | None) -> None:
-    """签名批准条目的当前版本 / Sign an approval of the current bytes of ITEMS.
+            ack_warnings: bool, note: str, reason: str | None, digest: str | None) -> None:
+    """签名批准条目待审批的提交 / Sign an approval of the submitted version of ITEMS.
 
+    What is signed is the archived bytes of each item's newest submission (as 'publisher diff'
+    shows them), never the working copy; with --digest, only if that is the version open.
     Every item is checked first: if any approval would be refused, none is recorded.
     """
     from .workflow import approve as approve_items
 
+    if digest is not None and len(items) > 1:
+        raise click.UsageError("--digest 只能用于一个条目 / --digest names the version of one item only")
     private_key = _load_key(project, user, key)
     for entry in _workflow_call(approve_items, project, list(items), user, private_key, role=role,
-                                ack_warnings=ack_warnings, note=note, reason=reason):
-        click.echo(f"已批准 / approved: {entry.item} as {entry.details['role']} (log #{entry.seq})")
+                                ack_warnings=ack_warnings, note=note, reason=reason, expected_digest=digest):
+        click.echo(f"已批准 / approved: {entry.item} {entry.details['digest']} as {entry.details['role']} "
+                   f"(log #{entry.seq})")
 
 
 @cli.command()
@@ -218,14 +225,16 @@ def approve(project: Path, items: tuple[str, ...], user: str, key: Path | None, 
 @click.option("--reason", required=True, help="退回原因 / Why it is sent back.")
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="私钥文件 / Private key file (default: PROJECT/var/keys/USER.key).")
+@click.option("--digest", default=None,
+              help="所审阅版本的摘要（可用前缀） / Digest of the version you reviewed (a prefix of 8+ hex digits).")
 @click.pass_obj
-def reject(project: Path, item: str, user: str, reason: str, key: Path | None) -> None:
-    """签名退回条目 / Sign that an item's current bytes are sent back, with a reason."""
+def reject(project: Path, item: str, user: str, reason: str, key: Path | None, digest: str | None) -> None:
+    """签名退回条目待审批的提交 / Sign that an item's submitted version is sent back, with a reason."""
     from .workflow import reject as reject_item
 
     private_key = _load_key(project, user, key)
-    entry = _workflow_call(reject_item, project, item, user, private_key, reason)
-    click.echo(f"已退回 / rejected: {item} (log #{entry.seq})")
+    entry = _workflow_call(reject_item, project, item, user, private_key, reason, expected_digest=digest)
+    click.echo(f"已退回 / rejected: {item} {entry.details['digest']} (log #{entry.seq})")
 
 
 @cli.command()
@@ -234,14 +243,17 @@ def reject(project: Path, item: str, user: str, reason: str, key: Path | None) -
 @click.option("--reason", required=True, help="重新开放的原因 / Why the rejected bytes may be submitted again.")
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="私钥文件 / Private key file (default: PROJECT/var/keys/USER.key).")
+@click.option("--digest", default=None,
+              help="被退回版本的摘要（可用前缀；默认最近一次退回） / Digest of the rejected version (default: the latest rejection).")
 @click.pass_obj
-def reopen(project: Path, item: str, user: str, reason: str, key: Path | None) -> None:
-    """重新开放被退回的版本 / Let the rejected current bytes of ITEM be submitted again."""
+def reopen(project: Path, item: str, user: str, reason: str, key: Path | None, digest: str | None) -> None:
+    """重新开放被退回的版本 / Let a rejected version of ITEM be submitted again."""
     from .workflow import reopen as reopen_item
 
     private_key = _load_key(project, user, key)
-    entry = _workflow_call(reopen_item, project, item, user, private_key, reason)
-    click.echo(f"已重新开放 / reopened: {item} as {entry.details['role']} (log #{entry.seq})")
+    entry = _workflow_call(reopen_item, project, item, user, private_key, reason, digest=digest)
+    click.echo(f"已重新开放 / reopened: {item} {entry.details['digest']} as {entry.details['role']} "
+               f"(log #{entry.seq})")
 
 
 @cli.command()
@@ -285,7 +297,10 @@ def status(project: Path, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
 def diff(project: Path, item: str, fmt: str) -> None:
-    """与上一已批准版本的差异 / What changed in ITEM since its last approved version."""
+    """与上一已批准版本的差异 / What changed in ITEM since its last approved version.
+
+    Shows the submitted version open for approval (its archived bytes, the ones 'publisher
+    approve' signs); with no submission open, the working copy, marked as such."""
     from .diff import item_diff
 
     result = _workflow_call(item_diff, project, item)

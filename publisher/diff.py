@@ -14,6 +14,7 @@ import difflib
 import io
 import json
 import math
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 from .config import load_rules
 from .content import Bulletin, Dataset, Item, load_content
-from .workflow import WorkflowError, approved_versions, manifest, materialise
+from .workflow import WorkflowError, approved_versions, manifest, materialise, open_submission, submitted_tree
 
 NUMERIC_TYPES = ("number", "integer")
 MAX_LISTED_ROWS = 200  # rows listed per kind; the counts are always complete
@@ -59,6 +60,11 @@ class ResourceDiff:
     counts: dict[str, int] = field(default_factory=dict)  # added, removed, changed, unchanged
     stats: list[ColumnStats] = field(default_factory=list)
 
+    def unlisted(self) -> dict[str, int]:
+        """Rows counted but not listed (beyond :data:`MAX_LISTED_ROWS`), by kind; empty when all are."""
+        listed = {"added": len(self.added), "removed": len(self.removed), "changed": len(self.changed)}
+        return {k: self.counts.get(k, 0) - n for k, n in listed.items() if self.counts.get(k, 0) > n}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "path": self.path, "primary_key": self.primary_key, "status": self.status,
@@ -68,12 +74,13 @@ class ResourceDiff:
                          "changes": {k: {"old": o, "new": n} for k, (o, n) in c.changes.items()}}
                         for c in self.changed],
             "stats": [{"column": s.column, "unit": s.unit, "before": s.before, "after": s.after} for s in self.stats],
+            "unlisted": self.unlisted(),
         }
 
 
 @dataclass
 class MetaChange:
-    key: str  # dotted key in dataset.yaml or the bulletin's front matter
+    key: str  # path of the key in dataset.yaml or the front matter (see :func:`key_path`)
     old: Any
     new: Any
 
@@ -87,6 +94,7 @@ class ItemDiff:
     digest: str  # the current version's digest
     previous_version: int | None  # None: never approved, everything is new
     previous_digest: str | None
+    source: str = "submitted"  # "submitted": the archived bytes open for approval; "working": content/
     metadata: list[MetaChange] = field(default_factory=list)
     resources: list[ResourceDiff] = field(default_factory=list)
     text: dict[str, list[str]] = field(default_factory=dict)  # file -> unified diff lines
@@ -97,7 +105,7 @@ class ItemDiff:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "item": self.item, "kind": self.kind, "digest": self.digest,
+            "item": self.item, "kind": self.kind, "digest": self.digest, "source": self.source,
             "previous_version": self.previous_version, "previous_digest": self.previous_digest,
             "metadata": [{"key": m.key, "old": m.old, "new": m.new} for m in self.metadata],
             "resources": [r.to_dict() for r in self.resources], "text": self.text,
@@ -106,6 +114,10 @@ class ItemDiff:
     def to_text(self) -> str:
         """The diff for a terminal, Chinese first."""
         out = [f"{self.item}（{KIND_NAMES.get(self.kind, self.kind)}）"]
+        if self.source == "submitted":
+            out.append(f"待审批的提交版本 / submitted version open for approval: {self.digest}")
+        else:
+            out.append(f"工作副本（没有待审批的提交） / working copy (no submission open): {self.digest}")
         if self.previous_version is None:
             out.append("尚无已批准版本，全部为新增 / no approved version yet: everything is new")
         else:
@@ -130,6 +142,9 @@ class ItemDiff:
                 out.append(f"  ~ 第 {row.line} 行 line {row.line} [{key}] {values}")
             out += [f"  + {_row_text(row)}" for row in r.added]
             out += [f"  - {_row_text(row)}" for row in r.removed]
+            for kind, n in r.unlisted().items():
+                out.append(f"  … {_KIND_ZH[kind]}：还有 {n} 行未列出（共 {r.counts[kind]} 行） / "
+                           f"{n} more {kind} rows not listed ({r.counts[kind]} in all)")
             for s in r.stats:
                 if s.before != s.after:
                     out.append(f"  {s.column}{f' ({s.unit})' if s.unit else ''}: {_stats_text(s.before)} → "
@@ -138,6 +153,9 @@ class ItemDiff:
             out.append(f"文本变化 / text changes in {name}:")
             out += [f"  {line}" for line in lines]
         return "\n".join(out)
+
+
+_KIND_ZH = {"added": "新增", "removed": "删除", "changed": "修改"}
 
 
 def _show(value: Any) -> str:
@@ -156,23 +174,42 @@ def _stats_text(stats: dict[str, Any]) -> str:
 
 
 def item_diff(root: Path, item_id: str) -> ItemDiff:
-    """Diff ``item_id``'s current files against its newest approved version in the archive."""
+    """Diff ``item_id``'s submitted version open for approval (its archived bytes, what an approval
+    signs) against its newest approved version in the archive. With no submission open, the
+    working copy is diffed instead and the result says so (``source``)."""
     root = Path(root)
-    rules = load_rules(root)
+    try:
+        submitted = open_submission(root, item_id)
+    except WorkflowError:
+        submitted = None
+    if submitted is not None:
+        with tempfile.TemporaryDirectory(prefix="publisher-diff-") as tmp:
+            tree = submitted_tree(root, submitted, Path(tmp))
+            return diff_against_approved(root, tree.item(item_id), submitted.digest)
     content = load_content(root)
     current = content.item(item_id)
     if current is None:
         raise WorkflowError(f"找不到条目 {item_id}", f"no item named {item_id}")
-    digest = manifest(content, current).digest
-    versions = approved_versions(root, rules, content).get(item_id, [])
+    return diff_against_approved(root, current, manifest(content, current).digest, source="working")
+
+
+def diff_against_approved(root: Path, current: Item, digest: str, *, source: str = "submitted") -> ItemDiff:
+    """Diff the loaded ``current`` (whose files hash to ``digest``) against the item's newest
+    approved version, read from the archive."""
+    root = Path(root)
+    versions = approved_versions(root, load_rules(root), load_content(root)).get(current.id, [])
     if not versions:
-        return diff_items(current, None, digest=digest)
+        result = diff_items(current, None, digest=digest)
+        result.source = source
+        return result
     latest = versions[-1]
     with tempfile.TemporaryDirectory(prefix="publisher-diff-") as tmp:
         materialise(root, latest.files, Path(tmp) / "content")
-        previous = load_content(Path(tmp)).item(item_id)
-        return diff_items(current, previous, digest=digest, previous_version=latest.number,
-                          previous_digest=latest.digest)
+        previous = load_content(Path(tmp)).item(current.id)
+        result = diff_items(current, previous, digest=digest, previous_version=latest.number,
+                            previous_digest=latest.digest)
+        result.source = source
+        return result
 
 
 def diff_items(current: Item, previous: Item | None, *, digest: str = "", previous_version: int | None = None,
@@ -215,25 +252,53 @@ def text_diff(old: str, new: str, name: str) -> list[str]:
 # -- metadata ------------------------------------------------------------------------------
 
 
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def key_path(parts: tuple[Any, ...]) -> str:
+    """A metadata key's path as text, one-to-one: a plain name joins with ``.``; any other key
+    (one holding ``.``, ``[`` or a quote, or not text) is quoted, ``["title.zh"]``; a list index is
+    ``[0]``. So a literal key ``"title.zh"`` can never pass for ``title`` → ``zh``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, _Index):
+            out += f"[{part.i}]"
+        elif isinstance(part, str) and _PLAIN_KEY.fullmatch(part):
+            out += f".{part}" if out else part
+        elif isinstance(part, str):
+            out += f"[{json.dumps(part, ensure_ascii=False)}]"
+        else:
+            out += f"[{type(part).__name__}:{json.dumps(part, ensure_ascii=False, default=str)}]"
+    return out
+
+
+@dataclass(frozen=True)
+class _Index:
+    """A list position in a key path (never equal to an ``int`` key of a mapping)."""
+
+    i: int
+
+
+def _flatten(value: Any, prefix: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:
     if isinstance(value, dict):
-        flat: dict[str, Any] = {}
+        flat: dict[tuple[Any, ...], Any] = {}
         for k, v in value.items():
-            flat.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-        return flat
+            flat.update(_flatten(v, (*prefix, k)))
+        return flat or {prefix: {}}
     if isinstance(value, list):
         flat = {}
         for i, v in enumerate(value):
-            flat.update(_flatten(v, f"{prefix}[{i}]"))
+            flat.update(_flatten(v, (*prefix, _Index(i))))
         return flat or {prefix: []}
     return {prefix: value}
 
 
 def meta_changes(old: dict[str, Any], new: dict[str, Any]) -> list[MetaChange]:
-    """Every dotted key whose value differs between two metadata mappings."""
+    """Every key (by its path, :func:`key_path`) whose value differs between two metadata mappings."""
     a, b = _flatten(old), _flatten(new)
     keys = [*b, *(k for k in a if k not in b)]
-    return [MetaChange(k, _plain(a.get(k)), _plain(b.get(k))) for k in keys if a.get(k) != b.get(k)]
+    return [MetaChange(key_path(k), _plain(a.get(k)), _plain(b.get(k))) for k in keys
+            if k and (k not in a or k not in b or a[k] != b[k] or type(a[k]) is not type(b[k]))]
 
 
 def _plain(value: Any) -> Any:
@@ -283,6 +348,7 @@ def _resource_diff(old, new) -> ResourceDiff:
         else:
             unchanged += 1
     result.counts = {"added": len(added), "removed": len(removed), "changed": len(changed), "unchanged": unchanged}
+    # only MAX_LISTED_ROWS of each are listed; ResourceDiff.unlisted() and every view say how many are not
     result.added, result.removed, result.changed = (added[:MAX_LISTED_ROWS], removed[:MAX_LISTED_ROWS],
                                                     changed[:MAX_LISTED_ROWS])
     if result.status == "unchanged" and (added or removed or changed or result.columns_added

@@ -26,10 +26,11 @@ import ipaddress
 import re
 import secrets
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -40,12 +41,13 @@ from jinja2 import DictLoader, Environment, select_autoescape
 
 from . import keys, paths
 from .config import load_rules
-from .diff import item_diff
-from .report import Finding
+from .diff import diff_against_approved, item_diff
+from .report import Finding, Report
 from .review_preview import PreviewGrants, create_preview_app
 from .site import BuildError, build_preview
 from .throttle import Failure, UnlockThrottle, Wait
-from .workflow import WorkflowError, approve, item_states, log_signer, open_log, private_var, reject
+from .workflow import (ItemState, Submitted, WorkflowError, approve, check_submitted, item_states, log_signer,
+                       open_log, open_submission, private_var, reject)
 
 SESSION_COOKIE = "publisher_review_session"
 IDLE_SECONDS = 30 * 60
@@ -363,48 +365,83 @@ def create_app(root: Path, *, allow_remote: bool = False, monotonic: Callable[[]
             abort(404)
         return state, report
 
-    def review_page(item_id: str, sess, status: int = 200, note: str = "") -> Response:
+    def reviewed(item_id: str, tmp: Path, digest: str | None = None) -> tuple[ItemState, Report, Any, bool]:
+        """What the page shows: the open submission's archived bytes, checked and diffed, with
+        the state naming its digest (the one the forms carry); the working copy only when no
+        submission is open (nothing can be approved then). The last value: whether the working
+        copy differs from the submitted bytes."""
         state, report = one_state(item_id)
+        try:
+            sub, ctx = check_submitted(root, item_id, tmp, expected_digest=digest)
+        except WorkflowError:
+            if digest is not None:
+                raise
+            try:
+                diff: Any = item_diff(root, item_id)  # nothing open: the working copy, marked as such
+            except WorkflowError as exc:
+                diff = exc
+            return replace(state, digest=""), report, diff, False
+        item = ctx.items[item_id]
+        shown = replace(state, digest=sub.digest, department=item.department, category=item.category,
+                        release_at=item.release_at.isoformat() if item.release_at else None,
+                        roles_required=ctx.rules.required_roles(item), roles_done=sub.roles_done,
+                        state=state.state if state.digest == sub.digest else "modified" if state.versions
+                        else "awaiting")
+        return shown, ctx.report, diff_against_approved(root, item, sub.digest), state.digest != sub.digest
+
+    def review_page(item_id: str, sess, status: int = 200, note: str = "") -> Response:
         rules = load_rules(root)
         officer = rules.approvers[sess[1].user]
+        with tempfile.TemporaryDirectory(prefix="publisher-review-") as tmp:
+            state, report, diff, working_differs = reviewed(item_id, Path(tmp))
+        if isinstance(diff, WorkflowError):
+            diff, sess[1].message = None, ("error", diff.zh, diff.en)
         findings = report.for_item(item_id)
         errors = [f for f in findings if f.severity.value == "error"]
         warnings = [(finding_id(f), f) for f in findings if f.severity.value == "warning"]
         notes = [f for f in findings if f.severity.value == "info"]
-        try:
-            diff = item_diff(root, item_id)
-        except WorkflowError as exc:
-            diff, sess[1].message = None, ("error", exc.zh, exc.en)
         pending = [r for r in state.roles_required if r not in state.roles_done]
         return page("item.html", status=status, _session=sess, state=state, errors=errors, warnings=warnings,
                     notes=notes, diff=diff, pending=pending, my_roles=[r for r in pending if r in officer.roles],
-                    note=note)
+                    note=note, working_differs=working_differs)
 
     preview_lock = threading.Lock()
 
     @app.get("/items/<item_id>/preview/")
     def preview(item_id: str) -> Response:
-        """The public pages exactly as the build renders them, from the item's current bytes,
-        built once per version into var/previews/ (never output/), marked as a preview, and
-        shown on the preview origin: the console never serves a file of a preview itself."""
+        """The public pages exactly as the build renders them, from the archived bytes of the
+        item's open submission (``?digest=``: only if that is the version the page showed), built
+        once per digest into var/previews/ (never output/), marked as a preview, and shown on the
+        preview origin: the console never serves a file of a preview itself."""
         sess = current()
         if sess[1].user is None:
             return back("/", sess)
         state, _ = one_state(item_id)
         if not paths.is_id(item_id):
             abort(404)
+        try:  # nothing submitted: nothing to preview (404)
+            sub: Submitted = open_submission(root, item_id)
+        except WorkflowError as exc:
+            return Response(f"{exc.zh} / {exc.en}", status=404, mimetype="text/plain")
+        try:  # another version than the one the page showed (409)
+            if request.args.get("digest") is not None:
+                open_submission(root, item_id, expected_digest=request.args["digest"])
+        except WorkflowError as exc:
+            return Response(f"{exc.zh} / {exc.en}", status=409, mimetype="text/plain")
         preview_dir = paths.private_dir(private_var(root) / "previews")  # owner-only, like all of var/
-        folder = paths.confined(preview_dir, f"{item_id}-{state.digest[:16]}")
+        # named by the whole digest and built from that digest's archived bytes: never another's
+        folder = paths.confined(preview_dir, f"{item_id}-{sub.digest}")
         with preview_lock:  # one build at a time; later requests reuse it
             if not folder.is_dir():
                 for old in paths.scan(preview_dir):  # previews of this item's versions since replaced
-                    if old.kind == "dir" and re.fullmatch(re.escape(item_id) + r"-[0-9a-f]{16}", old.name):
+                    if old.kind == "dir" and re.fullmatch(re.escape(item_id) + r"-[0-9a-f]{16}(?:[0-9a-f]{48})?",
+                                                          old.name):
                         previews.revoke(old.path)
                         shutil.rmtree(old.path, ignore_errors=True)
                 try:
-                    build_preview(root, item_id, folder)
+                    build_preview(root, item_id, folder, files=sub.files)
                     paths.private_dir(folder)
-                except BuildError as exc:
+                except (BuildError, WorkflowError) as exc:
                     return Response(f"预览生成失败 / the preview could not be built: {exc}", status=500,
                                     mimetype="text/plain")
         page_path = f"datasets/{item_id}/index.html" if state.kind == "dataset" else f"bulletins/{item_id}.html"
@@ -423,7 +460,12 @@ def create_app(root: Path, *, allow_remote: bool = False, monotonic: Callable[[]
         digest = request.form.get("digest", "")
         note = request.form.get("note", "")
         acknowledged = set(request.form.getlist("ack"))
-        _, report = one_state(item_id)
+        try:
+            with tempfile.TemporaryDirectory(prefix="publisher-review-") as tmp:
+                _, report, _, _ = reviewed(item_id, Path(tmp), digest)  # the findings of the version shown
+        except WorkflowError as exc:
+            session.message = ("error", exc.zh, exc.en)
+            return review_page(item_id, sess, status=409, note=note)
         warnings = {finding_id(f) for f in report.for_item(item_id) if f.severity.value == "warning"}
         if not warnings <= acknowledged:
             session.message = ("error", f"还有 {len(warnings - acknowledged)} 条警告未确认；请逐条查看并勾选后再批准",
@@ -448,13 +490,10 @@ def create_app(root: Path, *, allow_remote: bool = False, monotonic: Callable[[]
         if session.user is None or session.key is None:
             return back("/", sess)
         reason = request.form.get("reason", "")
-        state, _ = one_state(item_id)
+        one_state(item_id)  # 404 for an unknown item
         try:
-            if state.digest != request.form.get("digest", ""):
-                raise WorkflowError(f"'{item_id}' 在打开审核页面后已被修改，请重新打开页面查看新版本",
-                                    f"the item changed after the page was opened; reopen '{item_id}' to review "
-                                    "the new version")
-            entry = reject(root, item_id, session.user, session.key, reason)
+            entry = reject(root, item_id, session.user, session.key, reason,
+                           expected_digest=request.form.get("digest", ""))
         except WorkflowError as exc:
             session.message = ("error", exc.zh, exc.en)
             return review_page(item_id, sess, status=409)
@@ -687,7 +726,8 @@ _ITEM = """{% extends "base.html" %}{% block title %}{{ state.item }}{% endblock
 <tr><th>{{ t('状态', 'Status') }}</th><td id="state">{{ state.label_zh if lang == 'zh' else state.label_en }}</td></tr>
 <tr><th>{{ t('部门', 'Department') }}</th><td>{{ state.department }}</td></tr>
 <tr><th>{{ t('定时发布', 'Embargo until') }}</th><td>{{ state.release_at or t('无', 'none') }}</td></tr>
-<tr><th>{{ t('版本摘要', 'Version digest') }}</th><td><code>{{ state.digest }}</code></td></tr>
+<tr><th>{{ t('版本摘要', 'Version digest') }}</th><td><code id="digest">{{ state.digest or t('没有待审批的提交', 'no submission open') }}</code>
+{% if working_differs %}<br><span class="sub">{{ t('工作副本在提交后已修改；本页显示并签署的是提交的版本（存档）', 'the working copy changed since this submission; this page shows, and an approval signs, the submitted (archived) version') }}</span>{% endif %}</td></tr>
 <tr><th>{{ t('已批准', 'Approved by role') }}</th><td>{{ state.roles_done|join(', ') or '—' }}</td></tr>
 <tr><th>{{ t('尚需', 'Still needed') }}</th><td>{{ pending|join(', ') or '—' }}</td></tr>
 {% if state.rejection %}<tr><th>{{ t('退回', 'Rejected') }}</th><td>{{ state.rejection.user }}: {{ state.rejection.reason }}</td></tr>{% endif %}
@@ -724,6 +764,7 @@ _ITEM = """{% extends "base.html" %}{% block title %}{{ state.item }}{% endblock
 {{ t('删除', 'removed') }} <span class="n-removed">{{ r.counts.removed }}</span> ·
 {{ t('修改', 'changed') }} <span class="n-changed">{{ r.counts.changed }}</span> ·
 {{ t('未变', 'unchanged') }} {{ r.counts.unchanged }}</p>
+{% for kind, n in r.unlisted().items() %}<p class="unlisted"><strong>{{ t({'added': '新增', 'removed': '删除', 'changed': '修改'}[kind] ~ '：还有 ' ~ n ~ ' 行未列出（共 ' ~ r.counts[kind] ~ ' 行）', n ~ ' more ' ~ kind ~ ' rows not listed (' ~ r.counts[kind] ~ ' in all)') }}</strong></p>{% endfor %}
 {% if r.changed %}<table class="changed"><tr><th>{{ t('行', 'Line') }}</th><th>{{ t('主键', 'Key') }}</th><th>{{ t('变化（原值 → 新值）', 'Changes (old → new)') }}</th></tr>
 {% for c in r.changed %}<tr><td>{{ c.line }}</td><td>{% for k, v in c.key.items() %}{{ k }}={{ v }} {% endfor %}</td>
 <td class="hit">{% for col, pair in c.changes.items() %}<span class="change">{{ col }}: <del>{{ pair[0] }}</del> → <ins>{{ pair[1] }}</ins></span> {% endfor %}</td></tr>{% endfor %}
@@ -747,7 +788,7 @@ _ITEM = """{% extends "base.html" %}{% block title %}{{ state.item }}{% endblock
 {% endif %}{% endfor %}</pre>{% endfor %}
 {% if diff.unchanged %}<p>{{ t('与已批准版本完全相同。', 'Identical to the approved version.') }}</p>{% endif %}
 {% endif %}
-<p><a id="preview" href="/items/{{ state.item }}/preview/" target="_blank" rel="noopener noreferrer">{{ t('预览公开页面（按发布后的样子生成，标有“预览”）', 'Preview the public page (rendered as the build will, marked as a preview)') }}</a></p>
+<p><a id="preview" href="/items/{{ state.item }}/preview/?digest={{ state.digest }}" target="_blank" rel="noopener noreferrer">{{ t('预览公开页面（按发布后的样子生成，标有“预览”）', 'Preview the public page (rendered as the build will, marked as a preview)') }}</a></p>
 
 <h2>{{ t('审批', 'Decision') }}</h2>
 {% if my_roles %}

@@ -42,7 +42,7 @@ from .report import Finding, Report, warning
 from .verify import inclusion_proof_documents
 from .warnings import derive_warnings
 from .workflow import (ReleaseTree, Version, approved_versions, archive_files, archive_path, keep_published_checkpoint,
-                       manifest, open_log, publication_time, read_content_file, record_publications, record_rules,
+                       manifest, materialise, open_log, publication_time, read_content_file, record_publications, record_rules,
                        release_tree, rules_bytes, rules_entries, trusted_log_keys, verified_log, version_tree)
 
 LANGS = ("zh", "en")
@@ -272,18 +272,31 @@ def _refuse_time_before_log(entries: list[Entry], now: datetime) -> None:
             f"({newest.isoformat()}); nothing was built: check the system clock (or {clock.ENV_VAR})")
 
 
-def build_preview(root: Path, item_id: str, output: Path, now: datetime | None = None) -> BuildResult:
+def build_preview(root: Path, item_id: str, output: Path, now: datetime | None = None,
+                  files: dict[str, str] | None = None) -> BuildResult:
     """Render the portal as it will look once ``item_id``'s current bytes are published.
 
     For the review console: only the item and the datasets it cites (their approved versions)
     are rendered, into ``output`` — a private folder, never ``output/`` — and every page carries a
     preview banner. Nothing is written to the audit log; the item's checks still apply.
+    ``files`` (path → SHA-256, a submission's): render those archived bytes, never the working copy.
     """
     root = Path(root).resolve()
+    if files is not None:
+        with tempfile.TemporaryDirectory(prefix="publisher-preview-") as tmp:
+            materialise(root, files, Path(tmp) / "content")
+            return _build_preview(root, item_id, output, now, load_content(Path(tmp)))
+    return _build_preview(root, item_id, output, now, None)
+
+
+def _build_preview(root: Path, item_id: str, output: Path, now: datetime | None,
+                   source: Content | None) -> BuildResult:
+    """:func:`build_preview` of ``source``'s copy of the item (None: the working copy's)."""
     stage = _Stages()
     rules = load_rules(root)
     current = load_content(root)
-    item = current.item(item_id)
+    source = source or current
+    item = source.item(item_id)
     if item is None:
         raise BuildError(f"找不到条目 '{item_id}' / no item named '{item_id}'")
     cited = set()
@@ -302,7 +315,8 @@ def build_preview(root: Path, item_id: str, output: Path, now: datetime | None =
         now = item.release_at  # show it as it will be on its release day
     output.parent.mkdir(parents=True, exist_ok=True)
     with _build_lock(output.parent):
-        return _build(root, output, rules, current, approved, now, tz, stage, preview=item_id, log=log)
+        return _build(root, output, rules, current, approved, now, tz, stage, preview=item_id, log=log,
+                      preview_source=source)
 
 
 class _Stages:
@@ -335,13 +349,14 @@ def _build_lock(folder: Path) -> Iterator[None]:
 
 def _build(root: Path, output: Path, rules: Rules, current: Content, approved: dict[str, list[Version]],
            now: datetime, tz: ZoneInfo, stage: _Stages, preview: str | None = None,
-           log: VerifiedLog | None = None, rules_data: bytes | None = None) -> BuildResult:
+           log: VerifiedLog | None = None, rules_data: bytes | None = None,
+           preview_source: Content | None = None) -> BuildResult:
     """The build's stages after loading; everything is staged until the final swap."""
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=output.parent))
     try:
         tree = release_tree(root, current, approved, staging / "release", now)
         if preview is not None:
-            tree = _with_preview(tree, current, approved, preview, staging / "release", now)
+            tree = _with_preview(tree, preview_source or current, approved, preview, staging / "release", now)
         content = tree.content
         stage("load")
         report = check_content(rules, content)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -400,7 +401,11 @@ class _History:
     # digest -> (user, public key) of every validly signed submission of those bytes, ever: separation
     # of duties holds against all of them, not only the latest
     submissions: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    open: set[str] = field(default_factory=set)  # digests submitted and not rejected since
+    # the digest open for approval: only the newest submission's (a new submission supersedes the
+    # older ones, so an approver can never be shown one version and sign another still open)
+    open: set[str] = field(default_factory=set)
+    submitted_files: dict[str, dict[str, str]] = field(default_factory=dict)  # digest -> its files
+    last_submitted: str | None = None  # the digest of the newest valid submission
     approvals: dict[str, list[Entry]] = field(default_factory=dict)  # digest -> valid approvals
     rejections: dict[str, Entry] = field(default_factory=dict)  # digest -> the rejection that stands
     versions: list[Version] = field(default_factory=list)
@@ -436,8 +441,11 @@ def _history(rules: Rules, item: Item, entries: list[Entry],
         digest = e.details.get("digest", "")
         if e.event == "submission" and submission_signature_ok(rules, e.details, item.id, e.actor):
             h.submissions.setdefault(digest, []).append((e.actor, e.details["public_key"]))
+            if Manifest(item.id, e.files).digest == digest:
+                h.submitted_files[digest] = dict(e.files)
+            h.last_submitted = digest
             if digest not in h.rejections and digest not in by_digest:
-                h.open.add(digest)
+                h.open = {digest}
         elif e.event == "rejection" and rejection_ok(rules, e.details, item.id, e.actor):
             h.rejections[digest] = e
             h.approvals.pop(digest, None)
@@ -727,6 +735,99 @@ def _load(root: Path, item_ids: list[str]) -> _Context:
     return _Context(Path(root), rules, content, report, {i: content.item(i) for i in item_ids})
 
 
+@dataclass
+class Submitted:
+    """The version of an item open for approval: the digest of its newest submission and the
+    files (path → SHA-256) archived with it. Approving, rejecting, the diff, the findings and the
+    preview all read these archived bytes, never the working copy, which may change at any moment."""
+
+    item: str
+    digest: str
+    files: dict[str, str]
+    roles_done: list[str] = field(default_factory=list)  # roles that approved these bytes independently
+
+
+def _log_item(content: Content, item_id: str) -> Any:
+    """The item the log of ``item_id`` is replayed against: the working copy's, or for an item no
+    longer there, what its archived bytes declare (``_history`` needs its id, department and roles)."""
+    return content.item(item_id) or (REGISTRY_OWNER if item_id == REGISTRY_ID else _ArchivedItem(item_id, "", ""))
+
+
+def open_submission(root: Path, item_id: str, *, expected_digest: str | None = None,
+                    rules: Rules | None = None, content: Content | None = None,
+                    entries: list[Entry] | None = None) -> Submitted:
+    """The version of ``item_id`` open for approval (its newest submission), or WorkflowError.
+
+    ``expected_digest`` (the whole digest or a prefix of at least 8 hex digits): the version the
+    reviewer looked at; if another version is open, refuse rather than act on unseen bytes."""
+    rules = rules or load_rules(root)
+    content = content or load_content(root)
+    if entries is None:
+        with open_log(root) as log:
+            entries = log.entries(item_id)
+    h = _history(rules, _log_item(content, item_id), [e for e in entries if e.item == item_id])
+    digest = next(iter(h.open), None)
+    if digest is None and h.last_submitted in h.rejections:
+        r = h.rejections[h.last_submitted]
+        raise WorkflowError(f"'{item_id}' 提交的版本 {r.details.get('digest', '')[:12]} 已被退回（{r.actor}：{r.details.get('reason', '')}），"
+                            "修改后请重新提交",
+                            f"the submitted version {r.details.get('digest', '')[:12]} of '{item_id}' was rejected "
+                            f"({r.actor}: {r.details.get('reason', '')}); change it and submit again")
+    if digest is None or digest not in h.submitted_files:
+        raise WorkflowError(f"'{item_id}' 尚未提交审批，没有待审批的版本（publisher submit）",
+                            f"'{item_id}' has not been submitted: no version is open for approval (publisher submit)")
+    if expected_digest is not None:
+        wanted = expected_digest.strip().lower()
+        if len(wanted) < 8 or not digest.startswith(wanted):
+            raise WorkflowError(
+                f"'{item_id}' 待审批的版本是 {digest[:12]}，不是您查看的 {wanted[:12] or '（空）'}；请重新查看该版本",
+                f"the version of '{item_id}' open for approval is {digest[:12]}, not the {wanted[:12] or '(none)'} "
+                "you reviewed; review that version")
+    return Submitted(item_id, digest, h.submitted_files[digest],
+                     [a.details["role"] for a in h.independent_approvals(digest)])
+
+
+def submitted_tree(root: Path, submitted: Submitted, target: Path) -> Content:
+    """``target/content``: the working copy's other items (the context a check needs: registry,
+    cited datasets) with ``submitted``'s archived bytes in place of the item's own files; loaded,
+    and verified to hold exactly the submitted digest for the item."""
+    base = Path(root) / "content"
+    folder = target / "content"
+    for path in paths.regular_files(base):
+        rel = path.relative_to(base).as_posix()
+        try:
+            data = read_content_file(base, rel)
+        except WorkflowError:
+            continue  # swapped for a link or FIFO since listing: not the item under review
+        dest = _confined(folder, rel)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+    stale = load_content(target).item(submitted.item)
+    for path in stale.files() if stale is not None else []:
+        path.unlink()
+    materialise(root, submitted.files, folder)
+    tree = load_content(target)
+    item = tree.item(submitted.item)
+    if item is None or manifest(tree, item).digest != submitted.digest:
+        raise WorkflowError(f"无法还原 '{submitted.item}' 提交的版本 {submitted.digest[:12]}",
+                            f"the submitted version {submitted.digest[:12]} of '{submitted.item}' cannot be "
+                            "laid out from the archive")
+    return tree
+
+
+def check_submitted(root: Path, item_id: str, target: Path, *,
+                    expected_digest: str | None = None) -> tuple[Submitted, _Context]:
+    """The open submission of ``item_id`` laid out in ``target`` from the archive and checked:
+    what an approver reviews and signs (see :func:`submitted_tree`)."""
+    rules = load_rules(root)
+    sub = open_submission(root, item_id, expected_digest=expected_digest, rules=rules)
+    tree = submitted_tree(root, sub, target)
+    report = check_content(rules, tree, [item_id])
+    if item_id == REGISTRY_ID:
+        report.extend(registry_changes(root, rules, tree))
+    return sub, _Context(Path(root), rules, tree, report, {item_id: tree.item(item_id)})
+
+
 def _findings_summary(report: Report, item_id: str) -> dict[str, Any]:
     found = report.for_item(item_id)
     return {
@@ -812,29 +913,32 @@ def approve(root: Path, items: str | list[str], user: str, private_key: Ed25519P
             role: str | None = None, ack_warnings: bool = False, note: str = "",
             reason: str | None = None, time: datetime | None = None,
             expected_digest: str | None = None) -> list[Entry]:
-    """Sign and record ``user``'s approval of the current bytes of each item, or refuse with why.
+    """Sign and record ``user``'s approval of each item's open submission, or refuse with why.
 
-    Every item is checked first; if any approval would be refused, nothing is recorded.
-    ``expected_digest`` is the version the approver looked at (the review console's page): if
-    the item's bytes differ now, the approval is refused rather than signing unseen bytes.
+    What is signed is the digest of the item's newest submission, checked on its archived bytes
+    (:func:`check_submitted`), never the working copy. Every item is checked first; if any
+    approval would be refused, nothing is recorded. ``expected_digest`` is the version the
+    approver looked at (the review console's page, ``publisher approve --digest``): if another
+    version is open, the approval is refused rather than signing unseen bytes.
     """
     item_ids = _as_list(items)
-    ctx = _load(root, item_ids)
-    rules = ctx.rules
+    rules = load_rules(root)
     approver = rules.approvers.get(user)
     if approver is None:
         raise WorkflowError(f"'{user}' 不在发布规则的审批人名单中", f"'{user}' is not an approver in release_rules.yaml")
     public = _check_key(user, approver.public_key, private_key)
     with open_log(root) as log:
         history = log.entries()
-    planned = [_planned_approval(ctx, item_id, [e for e in history if e.item == item_id], user, approver.roles,
-                                 public, role=role, ack_warnings=ack_warnings, note=note, reason=reason,
-                                 expected_digest=expected_digest)
-               for item_id in item_ids]
+    planned = []
+    with tempfile.TemporaryDirectory(prefix="publisher-approve-") as tmp:
+        for n, item_id in enumerate(item_ids):
+            _, ctx = check_submitted(root, item_id, Path(tmp) / str(n), expected_digest=expected_digest)
+            planned.append(_planned_approval(ctx, item_id, [e for e in history if e.item == item_id], user,
+                                             approver.roles, public, role=role, ack_warnings=ack_warnings,
+                                             note=note, reason=reason))
     actions = []
     for item_id, version, man, chosen, details in planned:
         signature = keys.sign(private_key, approval_message(item_id, man.digest, chosen, user))
-        archive_files(ctx.content.root, ctx.content.root / "content", man.files)
         details = {**details, "public_key": public, "signature": base64.b64encode(signature).decode("ascii")}
         actions.append({"event": "approval", "actor": user, "item": item_id, "version": version,
                         "files": man.files, "details": details, "time": time})
@@ -843,14 +947,12 @@ def approve(root: Path, items: str | list[str], user: str, private_key: Ed25519P
 
 
 def _planned_approval(ctx: _Context, item_id: str, entries: list[Entry], user: str, user_roles: list[str],
-                      public_key: str, *, role: str | None, ack_warnings: bool, note: str, reason: str | None,
-                      expected_digest: str | None = None) -> tuple[str, int, Manifest, str, dict[str, Any]]:
-    """Everything an approval of one item needs, or the WorkflowError saying why not."""
+                      public_key: str, *, role: str | None, ack_warnings: bool, note: str,
+                      reason: str | None) -> tuple[str, int, Manifest, str, dict[str, Any]]:
+    """Everything an approval of one item needs, or the WorkflowError saying why not (``ctx``: the
+    submitted bytes laid out from the archive, see :func:`check_submitted`)."""
     item, man = ctx.items[item_id], ctx.manifest(item_id)
     digest = man.digest
-    if expected_digest is not None and expected_digest != digest:
-        raise WorkflowError(f"'{item_id}' 在打开审核页面后已被修改，请重新打开页面查看新版本",
-                            f"the item changed after the page was opened; reopen '{item_id}' to review the new version")
     summary = _findings_summary(ctx.report, item_id)
     if summary["errors"]:
         raise WorkflowError(f"'{item_id}' 有检查错误（{', '.join(summary['errors'])}），不能批准",
@@ -905,33 +1007,37 @@ def _planned_approval(ctx: _Context, item_id: str, entries: list[Entry], user: s
 
 
 def reject(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, reason: str, *,
-           time: datetime | None = None) -> Entry:
-    """Sign and record that an approver sends the item's current bytes back, with the reason.
+           time: datetime | None = None, expected_digest: str | None = None) -> Entry:
+    """Sign and record that an approver sends the item's open submission back, with the reason.
 
-    The rejection stands for those bytes until the press office or the department's reviewer
-    reopens them (:func:`reopen`)."""
-    ctx = _load(root, [item_id])
-    approver = ctx.rules.approvers.get(user)
+    The rejected bytes are those of the newest submission (:func:`open_submission`; with
+    ``expected_digest``, only if that is the version the approver reviewed), never the working
+    copy. The rejection stands for those bytes until the press office or the department's
+    reviewer reopens them (:func:`reopen`)."""
+    rules = load_rules(root)
+    approver = rules.approvers.get(user)
     if approver is None:
         raise WorkflowError(f"'{user}' 不在审批人名单中", f"'{user}' is not an approver")
     public = _check_key(user, approver.public_key, private_key)
     if not reason.strip():
         raise WorkflowError("请用 --reason 说明退回原因", "give the reason for rejecting with --reason")
-    man = ctx.manifest(item_id)
-    signature = keys.sign(private_key, rejection_message(item_id, man.digest, user, reason))
-    details = {"digest": man.digest, "reason": reason, "public_key": public,
+    sub = open_submission(root, item_id, expected_digest=expected_digest, rules=rules)
+    signature = keys.sign(private_key, rejection_message(item_id, sub.digest, user, reason))
+    details = {"digest": sub.digest, "reason": reason, "public_key": public,
                "signature": base64.b64encode(signature).decode("ascii")}
     with open_log(root) as log:
-        return log.append("rejection", user, item_id, files=man.files, time=time, details=details,
+        return log.append("rejection", user, item_id, files=sub.files, time=time, details=details,
                           signer=log_signer(root))
 
 
 def reopen(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, reason: str, *,
-           time: datetime | None = None) -> Entry:
-    """Sign and record that the item's rejected current bytes may be submitted again.
+           time: datetime | None = None, digest: str | None = None) -> Entry:
+    """Sign and record that rejected bytes of the item may be submitted again.
 
-    Only the press office or the reviewer of the item's department (for an enterprise, of its
-    supervising bureau) may reopen, with the key listed for them and a reason.
+    ``digest`` (whole or a prefix of at least 8 hex digits) names the rejected version; without
+    it, the most recent rejection that stands. The working copy is never read for it. Only the
+    press office or the reviewer of the item's department (for an enterprise, of its supervising
+    bureau) may reopen, with the key listed for them and a reason.
     """
     ctx = _load(root, [item_id])
     item = ctx.items[item_id]
@@ -945,18 +1051,23 @@ def reopen(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, 
     public = _check_key(user, approver.public_key if approver else None, private_key)
     if not reason.strip():
         raise WorkflowError("请用 --reason 说明重新开放的原因", "give the reason for reopening with --reason")
-    digest = ctx.manifest(item_id).digest
     with open_log(root) as log:
         h = _history(ctx.rules, item, log.entries(item_id))
-    rejection = h.rejections.get(digest)
+    standing = sorted(h.rejections.values(), key=lambda r: r.seq, reverse=True)
+    wanted = (digest or "").strip().lower()
+    if digest is not None and len(wanted) < 8:
+        standing = []
+    rejection = next((r for r in standing if r.details.get("digest", "").startswith(wanted)), None)
     if rejection is None:
-        raise WorkflowError(f"'{item_id}' 的当前版本没有被退回，无需重新开放",
-                            f"the current version of '{item_id}' is not rejected; there is nothing to reopen")
-    signature = keys.sign(private_key, reopening_message(item_id, digest, user, roles[0], reason))
-    details = {"digest": digest, "role": roles[0], "reason": reason, "rejection": rejection.seq,
+        raise WorkflowError(f"'{item_id}' 没有{'该' if digest else ''}被退回的版本，无需重新开放",
+                            f"'{item_id}' has no rejected version{' ' + wanted[:12] if digest else ''}; "
+                            "there is nothing to reopen")
+    rejected = rejection.details["digest"]
+    signature = keys.sign(private_key, reopening_message(item_id, rejected, user, roles[0], reason))
+    details = {"digest": rejected, "role": roles[0], "reason": reason, "rejection": rejection.seq,
                "public_key": public, "signature": base64.b64encode(signature).decode("ascii")}
     with open_log(root) as log:
-        return log.append("reopening", user, item_id, files=ctx.manifest(item_id).files, time=time,
+        return log.append("reopening", user, item_id, files=rejection.files, time=time,
                           details=details, signer=log_signer(root))
 
 

@@ -107,7 +107,7 @@ def write_hostile_files(folder: Path, console: str) -> None:
 
 
 def preview_folder(project: Path, item: str) -> Path:
-    return project / "var" / "previews" / f"{item}-{states(project)[item].digest[:16]}"
+    return project / "var" / "previews" / f"{item}-{states(project)[item].digest}"
 
 
 def plant_in_preview(project: Path, console: str) -> None:
