@@ -37,7 +37,7 @@ ARCHIVE_DIR = "archive"
 LOG_KEY_FILE = "log.key"
 LOG_KEY_NAME = "publisher-audit-log"
 PUBLISHED_CHECKPOINT_FILE = "published-checkpoint"  # the checkpoint of the last site swapped in
-# v2: every signed message carries the entry's time, so two signings of one action differ
+# v2: every signed message carries the entry's time and the log's size at signing (see approval_message)
 SIGNATURE_CONTEXT = b"publisher-approval-v2\n"
 SUBMISSION_CONTEXT = b"publisher-submission-v2\n"
 REOPENING_CONTEXT = b"publisher-reopening-v2\n"
