@@ -173,3 +173,20 @@ def test_rotating_a_key_in_the_rules_keeps_the_portal(approved_portal: Path, clo
                      encoding="utf-8")
     assert REVIEWER not in load_rules(approved_portal).approvers
     assert versions(approved_portal) == [(1, False), (2, False)]
+
+
+def test_a_rules_entry_that_swaps_a_key_and_claims_no_change_is_shown_on_the_release_log(approved_portal: Path) -> None:
+    from publisher.site import build_site
+
+    with open_log(approved_portal) as log:
+        [last] = [e for e in log.entries() if e.event == "rules"][-1:]
+        mallory = keys.private_key_from_pem(keys.generate_keypair("mallory", None)[0], None)
+        forged = {**last.details, "previous": last.details["digest"], "approvers_added": {}, "approvers_removed": {},
+                  "keys_changed": [], "approver_keys": {**last.details["approver_keys"],
+                                                         PRESS: keys.public_key_text(mallory)}}
+        entry = log.append("rules", "publisher", last.item, files=last.files, details=forged,
+                           signer=log_signer(approved_portal))
+    build_site(approved_portal)
+    page = (approved_portal / "output" / "releases.html").read_text(encoding="utf-8")
+    row = next(r for r in page.split("<tr>") if f"#{entry.seq}</td>" in r)
+    assert "更换公钥" in row and PRESS in row  # "new key: li-hua"
