@@ -458,6 +458,7 @@ def parse_rules(data: dict[str, Any], findings: list[Finding], path: Path = Path
     _distinct_keys(s, approvers, submitters)
     permissions = _permissions(s, data, departments)
     approvals = _approvals(s, data, departments)
+    _roles_needed_together(s, approvers, approvals, departments)
     units = s.strings(data["units"], "units") if "units" in data else list(DEFAULTS["units"])
     parameters = _parameters(s, data, units)
     values = s.mapping(data.get("values", DEFAULTS["values"]), "values")
@@ -671,6 +672,38 @@ def _distinct_keys(s: _Schema, approvers: dict[str, Approver], submitters: dict[
             if other != user_id:
                 s.bad(f"{section}.{user_id}.public_key", f"该公钥已登记给 '{other}'：每人使用自己的密钥",
                       f"this public key is listed for '{other}' already: each person signs with their own key")
+
+
+def _roles_needed_together(s: _Schema, approvers: dict[str, Approver], approvals: dict[str, list[str]],
+                           departments: dict[str, Department]) -> None:
+    """Warn (``approver-roles-overlap``) when one approver holds two roles that one item needs together.
+
+    A warning, not an error: a press officer may also be her own department's reviewer (a small
+    bureau), and the workflow lets her fill only one of the two roles of a version, so the
+    separation holds either way; the rules' author learns that someone else must hold the other
+    role, or those items can never be approved."""
+    for user_id, approver in approvers.items():
+        if len(approver.roles) < 2:
+            continue
+        for category, tokens in sorted(approvals.items()):
+            clash = None
+            for dept_id, dept in sorted(departments.items()):
+                reviewer = dept.parent if dept.level == "enterprise" and dept.parent else dept_id
+                needed = {f"reviewer:{reviewer}" if t == REVIEWER_OF_DEPARTMENT else t for t in tokens}
+                held = [r for r in approver.roles if r in needed]
+                if len(held) > 1:
+                    clash = (dept_id, held)
+                    break
+            if clash is not None:
+                dept_id, held = clash
+                s.findings.append(warning(
+                    "approver-roles-overlap",
+                    f"'{user_id}' 同时拥有 {'、'.join(held)}，而 {dept_id} 的 {category} 条目同时需要这些角色："
+                    "同一人对一个版本只能承担其中一个角色，其余须由他人批准",
+                    f"'{user_id}' holds {', '.join(held)}, which {category} items of {dept_id} need together: one "
+                    "person fills only one role of a version; someone else must approve in the others",
+                    file=RULES_FILE, key=f"approvers.{user_id}.roles"))
+                break
 
 
 def _permissions(s: _Schema, data: dict, departments: dict[str, Department]) -> dict[str, Permission]:

@@ -546,11 +546,20 @@ def _rules_log(root: Path) -> list[dict[str, Any]]:
     """The release rules each build ran with, from the log's ``rules`` entries, newest first."""
     with open_log(root) as log:
         entries = rules_entries(log.entries(RULES_ID))
-    return [{"digest": e.details.get("digest", ""), "time": datetime.fromisoformat(e.time), "seq": e.seq,
-             "added": sorted(e.details.get("approvers_added") or {}) if e.details.get("previous") else [],
-             "removed": sorted(e.details.get("approvers_removed") or {}),
-             "keys_changed": list(e.details.get("keys_changed") or [])}
-            for e in reversed(entries)]
+    # The changes are recomputed from consecutive entries' approvers and keys, never read from the
+    # entry's own summary: replay verifies signatures with these keys, so an appended entry that
+    # swaps a key while claiming no change must still show it here.
+    rows, roles_before, keys_before = [], None, {}
+    for e in entries:
+        roles = {u: sorted(r) for u, r in (e.details.get("approvers") or {}).items()}
+        listed = {**(e.details.get("submitter_keys") or {}), **(e.details.get("approver_keys") or {})}
+        rows.append({"digest": e.details.get("digest", ""), "time": datetime.fromisoformat(e.time), "seq": e.seq,
+                     "added": sorted(u for u, r in roles.items() if roles_before.get(u) != r)
+                     if roles_before is not None else [],
+                     "removed": sorted(u for u in roles_before or {} if u not in roles),
+                     "keys_changed": sorted(u for u, k in listed.items() if u in keys_before and keys_before[u] != k)})
+        roles_before, keys_before = roles, {**keys_before, **listed}
+    return rows[::-1]
 
 
 def _publication_log(root: Path, release: Release) -> list[dict[str, Any]]:

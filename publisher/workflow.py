@@ -11,6 +11,7 @@ never whatever ``content/`` holds now. Every action is appended to the audit log
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import tempfile
@@ -24,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from . import clock, keys, paths
 from .audit import CHECKPOINT_FILE, LOG_DIR, AuditLog, Entry, VerifiedLog
 from .check import check_content
-from .config import PRESS_OFFICE, RULES_FILE, Approver, Rules, load_rules
+from .config import PRESS_OFFICE, RULES_FILE, Approver, Rules, Submitter, load_rules
 from .content import (REGISTRY_DEPARTMENT, REGISTRY_FILE, REGISTRY_ID, RULES_ID, Content, Item, load_content,
                       parse_time, split_front_matter)
 from .registry import removed_entries
@@ -37,11 +38,13 @@ ARCHIVE_DIR = "archive"
 LOG_KEY_FILE = "log.key"
 LOG_KEY_NAME = "publisher-audit-log"
 PUBLISHED_CHECKPOINT_FILE = "published-checkpoint"  # the checkpoint of the last site swapped in
-SIGNATURE_CONTEXT = b"publisher-approval-v1\n"
-SUBMISSION_CONTEXT = b"publisher-submission-v1\n"
-REOPENING_CONTEXT = b"publisher-reopening-v1\n"
-REJECTION_CONTEXT = b"publisher-rejection-v1\n"
-WITHDRAWAL_CONTEXT = b"publisher-withdrawal-v1\n"
+# v2: every signed message carries the entry's time and the log's size at signing (see approval_message)
+SIGNATURE_CONTEXT = b"publisher-approval-v2\n"
+SUBMISSION_CONTEXT = b"publisher-submission-v2\n"
+REOPENING_CONTEXT = b"publisher-reopening-v2\n"
+REJECTION_CONTEXT = b"publisher-rejection-v2\n"
+WITHDRAWAL_CONTEXT = b"publisher-withdrawal-v2\n"
+SIGNED_EVENTS = ("submission", "approval", "rejection", "reopening", "withdrawal")
 
 STATES: dict[str, tuple[str, str]] = {
     "draft": ("草稿（未提交）", "draft (not submitted)"),
@@ -301,31 +304,49 @@ def materialise(root: Path, files: dict[str, str], target: Path) -> None:
 # -- signatures ----------------------------------------------------------------------------
 
 
-def approval_message(item: str, digest: str, role: str, user: str) -> bytes:
-    """The bytes an approver signs: the item, its version digest, the role and the approver."""
-    body = json.dumps({"digest": digest, "item": item, "role": role, "user": user}, sort_keys=True,
-                      separators=(",", ":"))
+def _signed_time(time: datetime | str) -> str:
+    """The entry's time as the log stores it (canonical ISO 8601), the form every message signs."""
+    return time.isoformat() if isinstance(time, datetime) else str(time)
+
+# Every signed message also carries ``log_size``, the number of entries the log held when it was
+# signed (kept in the entry's details): two signings of one action differ even within the same
+# second, so a signature met twice in the log is a copy, and counts once (see _history).
+
+
+def approval_message(item: str, digest: str, role: str, user: str, *, time: datetime | str,
+                     log_size: int | None = None) -> bytes:
+    """The bytes an approver signs: the item, its version digest, the role, the approver and the
+    entry's time (so a copy of the entry appended later does not verify as a new approval)."""
+    body = json.dumps({"digest": digest, "item": item, "log_size": log_size, "role": role, "time": _signed_time(time),
+                       "user": user},
+                      sort_keys=True, separators=(",", ":"))
     return SIGNATURE_CONTEXT + body.encode("utf-8")
 
 
-def submission_message(item: str, digest: str, user: str) -> bytes:
-    """The bytes a submitter signs: the item, its version digest and the submitter."""
-    body = json.dumps({"digest": digest, "item": item, "user": user}, sort_keys=True, separators=(",", ":"))
+def submission_message(item: str, digest: str, user: str, *, time: datetime | str,
+                       log_size: int | None = None) -> bytes:
+    """The bytes a submitter signs: the item, its version digest, the submitter and the entry's time."""
+    body = json.dumps({"digest": digest, "item": item, "log_size": log_size, "time": _signed_time(time), "user": user},
+                      sort_keys=True,
+                      separators=(",", ":"))
     return SUBMISSION_CONTEXT + body.encode("utf-8")
 
 
-def reopening_message(item: str, digest: str, user: str, role: str, reason: str) -> bytes:
-    """The bytes signed to reopen rejected bytes: item, digest, the person, the role and the reason."""
-    body = json.dumps({"digest": digest, "item": item, "reason": reason, "role": role, "user": user},
-                      sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def reopening_message(item: str, digest: str, user: str, role: str, reason: str, *, time: datetime | str,
+                      log_size: int | None = None) -> bytes:
+    """The bytes signed to reopen rejected bytes: item, digest, the person, the role, the reason and
+    the entry's time."""
+    body = json.dumps({"digest": digest, "item": item, "log_size": log_size, "reason": reason, "role": role,
+                       "time": _signed_time(time), "user": user}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return REOPENING_CONTEXT + body.encode("utf-8")
 
 
-def rejection_message(item: str, digest: str, user: str, reason: str, *,
-                      context: bytes = REJECTION_CONTEXT) -> bytes:
+def rejection_message(item: str, digest: str, user: str, reason: str, *, time: datetime | str,
+                      log_size: int | None = None, context: bytes = REJECTION_CONTEXT) -> bytes:
     """The bytes an approver signs to send a version back (or, with ``WITHDRAWAL_CONTEXT``, to take
-    a published version down): item, digest, the approver and the reason."""
-    body = json.dumps({"digest": digest, "item": item, "reason": reason, "user": user},
+    the version ``digest`` down): item, digest, the approver, the reason and the entry's time."""
+    body = json.dumps({"digest": digest, "item": item, "log_size": log_size, "reason": reason,
+                       "time": _signed_time(time), "user": user},
                       sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return context + body.encode("utf-8")
 
@@ -341,39 +362,44 @@ def _signed_by(listed_key: str | None, details: dict[str, Any], message: bytes) 
     return bool(signature) and keys.verify(listed_key, message, signature)
 
 
-def approval_signature_ok(rules: Rules, details: dict[str, Any], item: str, actor: str) -> bool:
-    """An approval entry counts only if its signature verifies with the key listed for its user."""
+def approval_signature_ok(rules: Rules, details: dict[str, Any], item: str, actor: str, time: str) -> bool:
+    """An approval entry counts only if its signature verifies with the key listed for its user
+    (``rules``: those in force when it was made, :func:`_rules_in_force`); ``time``: the entry's."""
     approver = rules.approvers.get(actor)
     if approver is None or details.get("role") not in approver.roles:
         return False
-    message = approval_message(item, str(details.get("digest", "")), details["role"], actor)
+    message = approval_message(item, str(details.get("digest", "")), details["role"], actor, time=time,
+                               log_size=details.get("log_size"))
     return _signed_by(approver.public_key, details, message)
 
 
-def submission_signature_ok(rules: Rules, details: dict[str, Any], item: str, actor: str) -> bool:
+def submission_signature_ok(rules: Rules, details: dict[str, Any], item: str, actor: str, time: str) -> bool:
     """A submission entry counts only if signed with the key listed for its user in ``submitters``."""
     submitter = rules.submitters.get(actor)
     if submitter is None:
         return False
-    return _signed_by(submitter.public_key, details, submission_message(item, str(details.get("digest", "")), actor))
+    return _signed_by(submitter.public_key, details, submission_message(item, str(details.get("digest", "")), actor,
+                                                                               time=time,
+                                                                               log_size=details.get("log_size")))
 
 
-def rejection_ok(rules: Rules, details: dict[str, Any], item: str, actor: str) -> bool:
+def rejection_ok(rules: Rules, details: dict[str, Any], item: str, actor: str, time: str) -> bool:
     """A rejection counts only if signed with the key listed for an approver."""
     approver = rules.approvers.get(actor)
     if approver is None:
         return False
-    message = rejection_message(item, str(details.get("digest", "")), actor, str(details.get("reason", "")))
+    message = rejection_message(item, str(details.get("digest", "")), actor, str(details.get("reason", "")),
+                                time=time, log_size=details.get("log_size"))
     return _signed_by(approver.public_key, details, message)
 
 
-def withdrawal_ok(rules: Rules, details: dict[str, Any], item: str, actor: str) -> bool:
+def withdrawal_ok(rules: Rules, details: dict[str, Any], item: str, actor: str, time: str) -> bool:
     """A withdrawal counts only if signed with the key listed for a press-office approver."""
     approver = rules.approvers.get(actor)
     if approver is None or PRESS_OFFICE not in approver.roles:
         return False
     message = rejection_message(item, str(details.get("digest", "")), actor, str(details.get("reason", "")),
-                                context=WITHDRAWAL_CONTEXT)
+                                time=time, log_size=details.get("log_size"), context=WITHDRAWAL_CONTEXT)
     return _signed_by(approver.public_key, details, message)
 
 
@@ -382,14 +408,14 @@ def reopen_roles(rules: Rules, item: Item) -> list[str]:
     return [PRESS_OFFICE, rules.department_reviewer_role(item)]
 
 
-def reopening_ok(rules: Rules, details: dict[str, Any], item: Item, actor: str) -> bool:
+def reopening_ok(rules: Rules, details: dict[str, Any], item: Item, actor: str, time: str) -> bool:
     """A reopening counts only if signed by an approver's listed key, in a role that may reopen."""
     approver = rules.approvers.get(actor)
     role = details.get("role")
     if approver is None or role not in approver.roles or role not in reopen_roles(rules, item):
         return False
     message = reopening_message(item.id, str(details.get("digest", "")), actor, str(role),
-                                str(details.get("reason", "")))
+                                str(details.get("reason", "")), time=time, log_size=details.get("log_size"))
     return _signed_by(approver.public_key, details, message)
 
 
@@ -415,21 +441,56 @@ class _History:
         return any(u == user or (public_key and k == public_key) for u, k in self.submissions.get(digest, []))
 
     def independent_approvals(self, digest: str) -> list[Entry]:
-        """The valid approvals of ``digest`` by people who did not submit it (by name or key), one per role."""
+        """The valid approvals of ``digest`` by people who did not submit it (by name or key), one
+        per role, in order, each role by a different person and key: one person holding two roles
+        fills one of them (the first approval of theirs that counts)."""
         done: dict[str, Entry] = {}
+        people: set[str] = set()
         for a in self.approvals.get(digest, []):
-            if not self.submitted(digest, a.actor, a.details.get("public_key")):
-                done.setdefault(a.details["role"], a)
+            key = str(a.details.get("public_key") or "")
+            if self.submitted(digest, a.actor, key) or a.details["role"] in done or a.actor in people or key in people:
+                continue
+            done[a.details["role"]] = a
+            people.update((a.actor, key))
         return list(done.values())
 
 
+def _rules_in_force(rules: Rules, logged: Entry | None) -> Rules:
+    """The rules a signed entry is verified with: ``rules`` with the approvers (roles and keys) and
+    the submitters' keys of ``logged``, the last ``rules`` entry before it; ``rules`` itself when
+    none precedes it (a log older than the rules entries).
+
+    So a key rotated, a role changed or an approver removed in ``release_rules.yaml`` later keeps
+    what was signed under the earlier rules valid; what needs approving (``approvals``) is the
+    current rules'."""
+    if logged is None:
+        return rules
+    details = logged.details
+    roles, listed = details.get("approvers") or {}, details.get("approver_keys") or {}
+    approvers = {user: Approver(id=user, name=getattr(rules.approvers.get(user), "name", None), roles=list(r),
+                                department=getattr(rules.approvers.get(user), "department", None),
+                                public_key=listed.get(user))
+                 for user, r in roles.items()}
+    submitters = rules.submitters
+    if isinstance(details.get("submitter_keys"), dict):  # rules entries before they carried them: the current
+        submitters = {user: Submitter(id=user, name=getattr(rules.submitters.get(user), "name", None),
+                                      department=getattr(rules.submitters.get(user), "department", ""),
+                                      public_key=key)
+                      for user, key in details["submitter_keys"].items()}
+    return dataclasses.replace(rules, approvers=approvers, submitters=submitters)
+
+
 def _history(rules: Rules, item: Item, entries: list[Entry],
-             roles_of: Callable[[Entry], list[str]] | None = None) -> _History:
+             roles_of: Callable[[Entry], list[str]] | None = None, rules_log: list[Entry] = ()) -> _History:
     """Replay the log for one item: signed submissions, valid approvals, versions, withdrawals.
 
     Only signed entries change what counts: an unsigned submission, rejection, reopening or
     withdrawal is ignored, and a rejection stands for its bytes until a valid reopening
-    (submitting them again does not lift it). ``roles_of(approval)``: the roles the approved bytes
+    (submitting them again does not lift it). Each signature is verified with the keys of the
+    rules in force when it was made (the last ``rules`` entry before it, from ``rules_log``, see
+    :func:`_rules_in_force`), and over the entry's time; an entry whose signature appeared before
+    counts once (a copy appended later is a replay, not a second action). A withdrawal takes down
+    only the version whose digest it names. ``roles_of(approval)``: the roles the approved bytes
     need (the build reads them from the archived metadata); by default those of ``item``, the
     working copy.
     """
@@ -437,23 +498,34 @@ def _history(rules: Rules, item: Item, entries: list[Entry],
     required_now = rules.required_roles(item)
     by_digest: dict[str, Version] = {}
     derived_from: dict[str, str] = {}  # digest of computed files -> digest of the approved definition
-    for e in entries:
+    merged = {e.seq: e for e in [*entries, *rules_log]}
+    signing = rules  # the rules in force at the entry being replayed
+    seen: set[str] = set()  # every signature met so far
+    for e in (merged[seq] for seq in sorted(merged)):
+        if e.event == "rules" and e.item == RULES_ID:
+            signing = _rules_in_force(rules, e)
+            continue
+        if e.event in SIGNED_EVENTS:
+            signature = str(e.details.get("signature") or "")
+            if signature in seen:
+                continue
+            seen.add(signature)
         digest = e.details.get("digest", "")
-        if e.event == "submission" and submission_signature_ok(rules, e.details, item.id, e.actor):
+        if e.event == "submission" and submission_signature_ok(signing, e.details, item.id, e.actor, e.time):
             h.submissions.setdefault(digest, []).append((e.actor, e.details["public_key"]))
             if Manifest(item.id, e.files).digest == digest:
                 h.submitted_files[digest] = dict(e.files)
             h.last_submitted = digest
             if digest not in h.rejections and digest not in by_digest:
-                h.open = {digest}
-        elif e.event == "rejection" and rejection_ok(rules, e.details, item.id, e.actor):
+                h.open = {digest}  # a newer submission supersedes the open one
+        elif e.event == "rejection" and rejection_ok(signing, e.details, item.id, e.actor, e.time):
             h.rejections[digest] = e
             h.approvals.pop(digest, None)
             h.open.discard(digest)
-        elif e.event == "reopening" and reopening_ok(rules, e.details, item, e.actor):
+        elif e.event == "reopening" and reopening_ok(signing, e.details, item, e.actor, e.time):
             h.rejections.pop(digest, None)
         elif (e.event == "approval" and Manifest(item.id, e.files).digest == digest
-              and approval_signature_ok(rules, e.details, item.id, e.actor)):
+              and approval_signature_ok(signing, e.details, item.id, e.actor, e.time)):
             # The signature covers the digest, not the entry's file list: the files must hash to
             # it, or an approval of some bytes would publish others.
             if digest not in h.open or digest in by_digest:
@@ -479,10 +551,11 @@ def _history(rules: Rules, item: Item, entries: list[Entry],
             # the definition counts as published once a version computed from it is
             recipe = by_digest[derived_from[digest]]
             recipe.published_at = recipe.published_at or e.time
-        elif e.event == "withdrawal" and withdrawal_ok(rules, e.details, item.id, e.actor):
-            for v in h.versions:
-                if v.withdrawn is None:
-                    v.withdrawn = {"time": e.time, "user": e.actor, "reason": e.details.get("reason", "")}
+        elif e.event == "withdrawal" and withdrawal_ok(signing, e.details, item.id, e.actor, e.time):
+            # the version it names only: a withdrawal signed for v1 never reaches a v2 approved later
+            target = by_digest.get(digest)
+            if target is not None and target.withdrawn is None:
+                target.withdrawn = {"time": e.time, "user": e.actor, "reason": e.details.get("reason", "")}
     return h
 
 
@@ -515,8 +588,9 @@ def approved_versions(root: Path, rules: Rules, content: Content,
     items: dict[str, Any] = {item.id: item for item in content.approvable()}
     for item_id in sorted(set(by_item) - set(items)):
         items[item_id] = _ArchivedItem(item_id, "", "") if item_id != REGISTRY_ID else REGISTRY_OWNER
+    logged_rules = rules_entries(entries)
     for item_id, item in items.items():
-        versions = _history(rules, item, by_item.get(item_id, []), roles_of).versions
+        versions = _history(rules, item, by_item.get(item_id, []), roles_of, logged_rules).versions
         if versions:
             found[item_id] = versions
     return found
@@ -660,15 +734,16 @@ def item_states(root: Path, now: datetime | None = None,
     with open_log(root) as log:
         entries = log.entries()
     wanted = content.approvable() if items is None else [content.item(i) for i in items]
-    states = [_state(rules, content, report, item, [e for e in entries if e.item == item.id], now)
+    logged_rules = rules_entries(entries)
+    states = [_state(rules, content, report, item, [e for e in entries if e.item == item.id], now, logged_rules)
               for item in wanted]
     return sorted(states, key=lambda s: s.item), report
 
 
 def _state(rules: Rules, content: Content, report: Report, item: Item, entries: list[Entry],
-           now: datetime) -> ItemState:
+           now: datetime, rules_log: list[Entry] = ()) -> ItemState:
     man = manifest(content, item)
-    h = _history(rules, item, entries)
+    h = _history(rules, item, entries, rules_log=rules_log)
     found = report.for_item(item.id)
     errors = sum(1 for f in found if f.severity.value == "error")
     warnings = sum(1 for f in found if f.severity.value == "warning")
@@ -718,13 +793,41 @@ class _Context:
     content: Content
     report: Report
     items: dict[str, Item]
+    rules_data: bytes | None = None  # the bytes ``rules`` were loaded from
+    rules_log: list[Entry] = field(default_factory=list)  # the log's ``rules`` entries (rules_entries)
+    log_size: int = 0  # entries in the log when the action was loaded: signed with it (see approval_message)
 
     def manifest(self, item_id: str) -> Manifest:
         return manifest(self.content, self.items[item_id])
 
+    def history(self, item: Item, entries: list[Entry]) -> _History:
+        """The replay of ``entries`` (the item's) under the rules in force at each."""
+        return _history(self.rules, item, entries, rules_log=self.rules_log)
+
+    def action_time(self, time: datetime | None) -> datetime:
+        """When an action is recorded: ``time``, or now (whole seconds, as the log keeps it); its
+        signed message carries this time."""
+        return time or clock.now(self.rules.site.timezone).replace(microsecond=0)
+
+    def record_rules(self, time: datetime) -> None:
+        """Log the rules this action runs under first, if they changed since the last ``rules`` entry:
+        every signed entry is then preceded by the keys it is verified with."""
+        if self.rules_data is not None:
+            record_rules(self.root, self.rules, self.rules_data, time)
+
+
+def _rules_and_log(root: Path) -> tuple[Rules, bytes, list[Entry], int]:
+    """The rules an action runs under (and their bytes), the log's ``rules`` entries and its size."""
+    rules_data = rules_bytes(root)
+    rules = load_rules(root)
+    if rules_bytes(root) != rules_data:
+        raise WorkflowError("发布规则在读取时被修改，请重试", "release_rules.yaml changed while it was read; try again")
+    with open_log(root) as log:
+        return rules, rules_data, rules_entries(log.entries(RULES_ID)), len(log)
+
 
 def _load(root: Path, item_ids: list[str]) -> _Context:
-    rules = load_rules(root)
+    rules, rules_data, logged_rules, log_size = _rules_and_log(root)
     content = load_content(root)
     missing = [i for i in item_ids if content.item(i) is None]
     if missing:
@@ -732,7 +835,8 @@ def _load(root: Path, item_ids: list[str]) -> _Context:
     report = check_content(rules, content, item_ids)
     if REGISTRY_ID in item_ids:
         report.extend(registry_changes(root, rules, content))
-    return _Context(Path(root), rules, content, report, {i: content.item(i) for i in item_ids})
+    return _Context(Path(root), rules, content, report, {i: content.item(i) for i in item_ids}, rules_data,
+                    logged_rules, log_size)
 
 
 @dataclass
@@ -762,10 +866,12 @@ def open_submission(root: Path, item_id: str, *, expected_digest: str | None = N
     reviewer looked at; if another version is open, refuse rather than act on unseen bytes."""
     rules = rules or load_rules(root)
     content = content or load_content(root)
-    if entries is None:
-        with open_log(root) as log:
+    with open_log(root) as log:
+        if entries is None:
             entries = log.entries(item_id)
-    h = _history(rules, _log_item(content, item_id), [e for e in entries if e.item == item_id])
+        logged_rules = rules_entries(log.entries(RULES_ID))  # each signature checked with the keys then in force
+    h = _history(rules, _log_item(content, item_id), [e for e in entries if e.item == item_id],
+                 rules_log=logged_rules)
     digest = next(iter(h.open), None)
     if digest is None and h.last_submitted in h.rejections:
         r = h.rejections[h.last_submitted]
@@ -819,13 +925,14 @@ def check_submitted(root: Path, item_id: str, target: Path, *,
                     expected_digest: str | None = None) -> tuple[Submitted, _Context]:
     """The open submission of ``item_id`` laid out in ``target`` from the archive and checked:
     what an approver reviews and signs (see :func:`submitted_tree`)."""
-    rules = load_rules(root)
+    rules, rules_data, logged_rules, log_size = _rules_and_log(root)
     sub = open_submission(root, item_id, expected_digest=expected_digest, rules=rules)
     tree = submitted_tree(root, sub, target)
     report = check_content(rules, tree, [item_id])
     if item_id == REGISTRY_ID:
         report.extend(registry_changes(root, rules, tree))
-    return sub, _Context(Path(root), rules, tree, report, {item_id: tree.item(item_id)})
+    return sub, _Context(Path(root), rules, tree, report, {item_id: tree.item(item_id)}, rules_data,
+                         logged_rules, log_size)
 
 
 def _findings_summary(report: Report, item_id: str) -> dict[str, Any]:
@@ -871,7 +978,7 @@ def submit(root: Path, items: str | list[str], user: str, private_key: Ed25519Pr
                 "run 'publisher check' and fix them first",
             )
         digest = ctx.manifest(item_id).digest
-        h = _history(ctx.rules, item, [e for e in history if e.item == item_id])
+        h = ctx.history(item, [e for e in history if e.item == item_id])
         if digest in h.rejections:
             r = h.rejections[digest]
             who = "; ".join(f"{role}: {', '.join(a.id for a in ctx.rules.approvers_with_role(role)) or '-'}"
@@ -886,13 +993,17 @@ def submit(root: Path, items: str | list[str], user: str, private_key: Ed25519Pr
             raise WorkflowError(f"'{item_id}' 的当前版本已经批准，无需再次提交",
                                 f"the current version of '{item_id}' is already approved; there is nothing to submit")
     actions = []
+    time = ctx.action_time(time)
     for item_id in item_ids:
         man = ctx.manifest(item_id)
         archive_files(ctx.content.root, ctx.content.root / "content", man.files)
-        signature = keys.sign(private_key, submission_message(item_id, man.digest, user))
+        signature = keys.sign(private_key, submission_message(item_id, man.digest, user, time=time,
+                                                                    log_size=ctx.log_size))
         actions.append({"event": "submission", "actor": user, "item": item_id, "files": man.files, "time": time,
-                        "details": {"digest": man.digest, "findings": summaries[item_id], "public_key": public,
+                        "details": {"digest": man.digest, "findings": summaries[item_id], "log_size": ctx.log_size,
+                                    "public_key": public,
                                     "signature": base64.b64encode(signature).decode("ascii")}})
+    ctx.record_rules(time)
     with open_log(root) as log:
         return log.append_many(actions, signer=log_signer(root))
 
@@ -937,11 +1048,15 @@ def approve(root: Path, items: str | list[str], user: str, private_key: Ed25519P
                                              approver.roles, public, role=role, ack_warnings=ack_warnings,
                                              note=note, reason=reason))
     actions = []
+    time = ctx.action_time(time)
     for item_id, version, man, chosen, details in planned:
-        signature = keys.sign(private_key, approval_message(item_id, man.digest, chosen, user))
+        # the bytes were archived when they were submitted: what is signed is read from there
+        signature = keys.sign(private_key, approval_message(item_id, man.digest, chosen, user, time=time,
+                                                            log_size=details["log_size"]))
         details = {**details, "public_key": public, "signature": base64.b64encode(signature).decode("ascii")}
         actions.append({"event": "approval", "actor": user, "item": item_id, "version": version,
                         "files": man.files, "details": details, "time": time})
+    ctx.record_rules(time)
     with open_log(root) as log:
         return log.append_many(actions, signer=log_signer(root))
 
@@ -963,7 +1078,7 @@ def _planned_approval(ctx: _Context, item_id: str, entries: list[Entry], user: s
             "请逐条查看后用 --ack-warnings 确认",
             f"'{item_id}' has warnings ({', '.join(summary['warnings'])}); review them and confirm with --ack-warnings",
         )
-    h = _history(ctx.rules, item, entries)
+    h = ctx.history(item, entries)
     if any(v.digest == digest for v in h.versions):
         raise WorkflowError(f"'{item_id}' 的当前版本已经批准", f"the current version of '{item_id}' is already approved")
     if digest in h.rejections:
@@ -979,7 +1094,16 @@ def _planned_approval(ctx: _Context, item_id: str, entries: list[Entry], user: s
                             f"'{user}' submitted this item and cannot approve it (their name or key signed a "
                             "submission of these exact bytes)")
     required = ctx.rules.required_roles(item)
-    done = {a.details["role"] for a in h.independent_approvals(digest)}
+    counted = h.independent_approvals(digest)
+    mine = next((a for a in counted if a.actor == user or a.details.get("public_key") == public_key), None)
+    if mine is not None:
+        # each required role is filled by a different person with a different key, so one
+        # person holding two roles cannot approve a version twice
+        raise WorkflowError(f"'{user}' 已经批准过这一版本（{mine.details['role']}）；每个角色须由不同的人、"
+                            "用不同的密钥批准",
+                            f"'{user}' already approved this version (as {mine.details['role']}); each required "
+                            "role needs a different person with a different key")
+    done = {a.details["role"] for a in counted}
     open_roles = [r for r in required if r not in done and r in user_roles]
     if role is not None:
         if role not in user_roles:
@@ -1001,7 +1125,8 @@ def _planned_approval(ctx: _Context, item_id: str, entries: list[Entry], user: s
     if h.versions and not note.strip():
         raise WorkflowError("这是已发布条目的新版本，请用 --note 说明更正或修订的内容",
                             "this is a new version of a published item; say what was corrected or revised with --note")
-    details = {"digest": digest, "role": open_roles[0], "acknowledged_warnings": summary["warnings"],
+    details = {"digest": digest, "role": open_roles[0], "log_size": ctx.log_size,
+               "acknowledged_warnings": summary["warnings"],
                "note": note, "reason": reason}
     return item_id, len(h.versions) + 1, man, open_roles[0], details
 
@@ -1014,7 +1139,7 @@ def reject(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, 
     ``expected_digest``, only if that is the version the approver reviewed), never the working
     copy. The rejection stands for those bytes until the press office or the department's
     reviewer reopens them (:func:`reopen`)."""
-    rules = load_rules(root)
+    rules, rules_data, _, log_size = _rules_and_log(root)
     approver = rules.approvers.get(user)
     if approver is None:
         raise WorkflowError(f"'{user}' 不在审批人名单中", f"'{user}' is not an approver")
@@ -1022,9 +1147,12 @@ def reject(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, 
     if not reason.strip():
         raise WorkflowError("请用 --reason 说明退回原因", "give the reason for rejecting with --reason")
     sub = open_submission(root, item_id, expected_digest=expected_digest, rules=rules)
-    signature = keys.sign(private_key, rejection_message(item_id, sub.digest, user, reason))
-    details = {"digest": sub.digest, "reason": reason, "public_key": public,
+    time = time or clock.now(rules.site.timezone).replace(microsecond=0)
+    signature = keys.sign(private_key, rejection_message(item_id, sub.digest, user, reason, time=time,
+                                                         log_size=log_size))
+    details = {"digest": sub.digest, "reason": reason, "log_size": log_size, "public_key": public,
                "signature": base64.b64encode(signature).decode("ascii")}
+    record_rules(root, rules, rules_data, time)  # the keys it is verified with come first
     with open_log(root) as log:
         return log.append("rejection", user, item_id, files=sub.files, time=time, details=details,
                           signer=log_signer(root))
@@ -1052,7 +1180,7 @@ def reopen(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, 
     if not reason.strip():
         raise WorkflowError("请用 --reason 说明重新开放的原因", "give the reason for reopening with --reason")
     with open_log(root) as log:
-        h = _history(ctx.rules, item, log.entries(item_id))
+        h = ctx.history(item, log.entries(item_id))
     standing = sorted(h.rejections.values(), key=lambda r: r.seq, reverse=True)
     wanted = (digest or "").strip().lower()
     if digest is not None and len(wanted) < 8:
@@ -1063,9 +1191,13 @@ def reopen(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey, 
                             f"'{item_id}' has no rejected version{' ' + wanted[:12] if digest else ''}; "
                             "there is nothing to reopen")
     rejected = rejection.details["digest"]
-    signature = keys.sign(private_key, reopening_message(item_id, rejected, user, roles[0], reason))
+    time = ctx.action_time(time)
+    signature = keys.sign(private_key, reopening_message(item_id, rejected, user, roles[0], reason, time=time,
+                                                         log_size=ctx.log_size))
     details = {"digest": rejected, "role": roles[0], "reason": reason, "rejection": rejection.seq,
+               "log_size": ctx.log_size,
                "public_key": public, "signature": base64.b64encode(signature).decode("ascii")}
+    ctx.record_rules(time)
     with open_log(root) as log:
         return log.append("reopening", user, item_id, files=rejection.files, time=time,
                           details=details, signer=log_signer(root))
@@ -1089,14 +1221,14 @@ def withdraw(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey
     public = _check_key(user, approver.public_key, private_key)
     if not reason.strip():
         raise WorkflowError("请用 --reason 说明撤回原因", "give the reason for withdrawing with --reason")
-    time = time or clock.now(ctx.rules.site.timezone)
+    time = ctx.action_time(time)
     dependants = sorted(ds.id for ds in ctx.content.datasets.values()
                         if ds.derived is not None and item_id in ds.derived.inputs)
     with open_log(root) as log:
         entries = log.entries()
         actions = []
         for target in [item_id, *dependants]:
-            h = _history(ctx.rules, ctx.content.item(target), [e for e in entries if e.item == target])
+            h = ctx.history(ctx.content.item(target), [e for e in entries if e.item == target])
             if not h.versions or h.versions[-1].withdrawn is not None:
                 if target == item_id:
                     raise WorkflowError(f"'{item_id}' 没有可撤回的已发布版本",
@@ -1104,10 +1236,15 @@ def withdraw(root: Path, item_id: str, user: str, private_key: Ed25519PrivateKey
                 continue  # a derived dataset not approved, or withdrawn already
             why = reason if target == item_id else f"所依据的数据集 {item_id} 已撤回 / its input {item_id} was withdrawn: {reason}"
             digest = h.versions[-1].digest
-            signature = keys.sign(private_key, rejection_message(target, digest, user, why, context=WITHDRAWAL_CONTEXT))
+            signature = keys.sign(private_key, rejection_message(target, digest, user, why, time=time,
+                                                                 log_size=ctx.log_size, context=WITHDRAWAL_CONTEXT))
             actions.append({"event": "withdrawal", "actor": user, "item": target, "version": h.versions[-1].number,
-                            "time": time, "details": {"digest": digest, "reason": why, "public_key": public,
+                            "time": time, "details": {"digest": digest, "reason": why, "log_size": ctx.log_size,
+                                                      "public_key": public,
                                                       "signature": base64.b64encode(signature).decode("ascii")}})
+    if actions:
+        ctx.record_rules(time)
+    with open_log(root) as log:
         return log.append_many(actions, signer=log_signer(root))
 
 
@@ -1120,8 +1257,8 @@ def registry_changes(root: Path, rules: Rules, content: Content) -> list[Finding
     if item is None or not (var_dir(root) / LOG_FILE).is_file():  # no log yet: nothing approved (and
         return []                                                 # publisher check creates no var/)
     with open_log(root) as log:
-        entries = log.entries(REGISTRY_ID)
-    versions = _history(rules, item, entries).versions
+        entries, logged_rules = log.entries(REGISTRY_ID), rules_entries(log.entries(RULES_ID))
+    versions = _history(rules, item, entries, rules_log=logged_rules).versions
     if not versions:
         return []
     latest = versions[-1]
@@ -1150,6 +1287,10 @@ def _approver_keys(rules: Rules) -> dict[str, str]:
     return {name: a.public_key for name, a in sorted(rules.approvers.items())}
 
 
+def _submitter_keys(rules: Rules) -> dict[str, str]:
+    return {name: s.public_key for name, s in sorted(rules.submitters.items())}
+
+
 def rules_entries(entries: list[Entry]) -> list[Entry]:
     """The ``rules`` entries of the log, oldest first: which rules were in force from when."""
     return [e for e in entries if e.event == "rules" and e.item == RULES_ID]
@@ -1173,7 +1314,7 @@ def record_rules(root: Path, rules: Rules, data: bytes, time: datetime) -> Entry
         roles, keys_now = _approver_roles(rules), _approver_keys(rules)
         details = {
             "digest": digest, "previous": logged[-1].details.get("digest") if logged else None,
-            "approvers": roles, "approver_keys": keys_now,
+            "approvers": roles, "approver_keys": keys_now, "submitter_keys": _submitter_keys(rules),
             "approvers_added": {u: r for u, r in roles.items() if before_roles.get(u) != r},
             "approvers_removed": {u: r for u, r in before_roles.items() if u not in roles},
             "keys_changed": sorted(u for u, k in keys_now.items() if u in before_keys and before_keys[u] != k),

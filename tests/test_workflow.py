@@ -96,9 +96,10 @@ def test_forged_approval_in_the_log_does_not_count(project: Path) -> None:
     man = manifest(content, content.item("air-mini"))
     forged_key = keys.generate_keypair("mallory", None)
     mallory = keys.private_key_from_pem(forged_key[0], None)
-    sig = keys.sign(mallory, approval_message("air-mini", man.digest, "press-office", PRESS))
+    when = "2026-06-01T09:00:00+08:00"
+    sig = keys.sign(mallory, approval_message("air-mini", man.digest, "press-office", PRESS, time=when))
     with open_log(project) as log:
-        log.append("approval", PRESS, "air-mini", files=man.files, signer=log_signer(project),
+        log.append("approval", PRESS, "air-mini", files=man.files, signer=log_signer(project), time=when,
                    details={"digest": man.digest, "role": "press-office", "public_key": forged_key[1],
                             "signature": base64.b64encode(sig).decode()})
     assert state(project, "air-mini") == "awaiting"
@@ -157,13 +158,14 @@ def test_cli_workflow_status_and_audit(project: Path) -> None:
     assert cli(project, "audit", "verify").returncode == 0
     # tamper with the stored entry: verify names it and exits 1
     db = sqlite3.connect(project / "var/audit.sqlite")
-    row = db.execute("SELECT canonical FROM entries WHERE seq = 1").fetchone()[0]
-    db.execute("UPDATE entries SET canonical = ? WHERE seq = 1", (bytes(row).replace(b"zhang-min", b"zhang-max"),))
+    seq = 2  # the approval (0: the rules in force, logged before the first action; 1: the submission)
+    row = db.execute("SELECT canonical FROM entries WHERE seq = ?", (seq,)).fetchone()[0]
+    db.execute("UPDATE entries SET canonical = ? WHERE seq = ?", (bytes(row).replace(b"zhang-min", b"zhang-max"), seq))
     db.commit()
     db.close()
     broken = cli(project, "audit", "verify", "--format", "json")
     assert broken.returncode == 1
-    assert json.loads(broken.stdout)["first_bad_seq"] == 1
+    assert json.loads(broken.stdout)["first_bad_seq"] == seq
 
 
 def _approve_in_process(args: tuple[str, str, str]) -> str:
@@ -183,7 +185,8 @@ def test_parallel_approvers_lose_nothing(project: Path) -> None:
         assert sorted(pool.map(_approve_in_process, jobs)) == sorted(u for _, _, u in jobs)
     with open_log(project) as log:
         entries = log.entries()
-    assert [e.seq for e in entries] == list(range(6))
+    assert [e.seq for e in entries] == list(range(7))  # the rules in force, 2 submissions, 4 approvals
+    assert [e.event for e in entries].count("rules") == 1
     assert state(project, "air-mini") == "approved" and state(project, "air-2025-01") == "approved"
 
 

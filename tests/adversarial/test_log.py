@@ -207,11 +207,12 @@ def test_an_approval_whose_files_are_substituted_publishes_nothing(portal: Path,
     archive_files(portal, forged, {csv: files[csv]})
     with open_log(portal) as log:
         for user, role in (("zhang-min", "reviewer:sthjj"), ("li-hua", "press-office")):
-            signature = keys.sign(keys.demo_key(user), approval_message(ITEM, digest, role, user))
+            signature = keys.sign(keys.demo_key(user), approval_message(ITEM, digest, role, user, time=entry.time))
             details = {"digest": digest, "role": role, "acknowledged_warnings": [], "note": "", "reason": "initial",
                        "public_key": keys.public_key_text(keys.demo_key(user)),
                        "signature": base64.b64encode(signature).decode("ascii")}
-            log.append("approval", user, ITEM, version=1, files=files, details=details, signer=log_signer(portal))
+            log.append("approval", user, ITEM, version=1, files=files, details=details, time=entry.time,
+                       signer=log_signer(portal))
     build_site(portal)
     out = portal / "output"
     assert not (out / "datasets" / ITEM).exists() and not (out / "data" / ITEM).exists()

@@ -110,10 +110,11 @@ def test_reopening_rejected_bytes_without_authority_leaves_the_rejection_standin
     digest = manifest(content, content.item("air-mini")).digest
     from publisher import workflow
 
-    message = workflow.reopening_message("air-mini", digest, PRESS, "press-office", "looks fine")
+    when = "2026-06-01T09:00:00+08:00"
+    message = workflow.reopening_message("air-mini", digest, PRESS, "press-office", "looks fine", time=when)
     forged = keys.sign(keys.demo_key(OUTSIDER), message)
     with open_log(project) as log:
-        log.append("reopening", PRESS, "air-mini", signer=log_signer(project),
+        log.append("reopening", PRESS, "air-mini", signer=log_signer(project), time=when,
                    details={"digest": digest, "role": "press-office", "reason": "looks fine",
                             "public_key": keys.public_key_text(keys.demo_key(OUTSIDER)),
                             "signature": base64.b64encode(forged).decode()})
