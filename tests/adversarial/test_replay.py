@@ -7,7 +7,7 @@ and the versions the build would publish, read from the log.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
