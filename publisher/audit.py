@@ -891,18 +891,8 @@ class AuditLog:
         ``public_keys``: ``{key name: "ed25519:..."}``, vkey lines, or (name, key) pairs.
         ``saved_checkpoint``: a checkpoint kept from earlier; the log must still extend it.
         """
-        trusted = _trusted_keys(public_keys)
-        with self._read():
-            rows = [
-                _Row(seq, _as_bytes(canonical), stored_hash, item)
-                for seq, canonical, stored_hash, item in self._db.execute(
-                    "SELECT seq, canonical, entry_hash, item FROM entries ORDER BY seq"
-                )
-            ]
-            notes = [n for (n,) in self._db.execute("SELECT note FROM checkpoints ORDER BY size")]
-        newest = notes[-1] if notes else None
         saved = [saved_checkpoint] if saved_checkpoint is not None else []
-        return _verify(rows, newest, notes[:-1], trusted, self.origin, saved)
+        return self.verified(public_keys, saved).result
 
     def verified(self, public_keys: TrustedKeys, saved_checkpoints: Sequence[str] = ()) -> VerifiedLog:
         """Verify the whole log (as :meth:`verify`, against every checkpoint in
