@@ -171,7 +171,8 @@ def test_a_stale_page_cannot_approve_changed_bytes(page, project: Path) -> None:
     page.click("#approve")
     page.wait_for_load_state()
     message = page.locator("#message").inner_text()
-    assert "打开审核页面后已被修改" in message and "changed after the page was opened" in message
+    # the page showed the version submitted first; the newer submission is open now: refused
+    assert "不是您查看的" in message and "not the" in message and "you reviewed" in message
     with open_log(project) as log:
         assert [e for e in log.entries("air-mini") if e.event == "approval"] == []
 
