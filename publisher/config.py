@@ -20,7 +20,7 @@ from typing import Any
 
 from .content import CATEGORIES, Text
 from .report import Finding, error, info, warning
-from .yamlio import read_yaml
+from .yamlio import load_yaml
 
 RULES_FILE = "release_rules.yaml"
 
@@ -189,6 +189,9 @@ class Rules:
     departments: dict[str, Department]
     raw: dict[str, Any] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)  # warnings about the file itself
+    # the exact bytes these rules were parsed from: what the log's ``rules`` entries hash, so the
+    # digest logged is always that of the rules in force (read once, never re-read)
+    source: bytes = b""
     approvers: dict[str, Approver] = field(default_factory=dict)
     submitters: dict[str, Submitter] = field(default_factory=dict)
     permissions: dict[str, Permission] = field(default_factory=dict)
@@ -422,9 +425,13 @@ def load_rules(root: Path) -> Rules:
             [error("rules-file-missing", f"找不到规则文件 {RULES_FILE}（用 publisher init 创建）",
                    f"{RULES_FILE} not found (create one with 'publisher init')", file=RULES_FILE)]
         )
-    data, findings = read_yaml(path, Path(root))
-    # read_yaml names the file relative to root; keep the one name users know.
-    findings = [_rename(f) for f in findings]
+    source = path.read_bytes()
+    try:
+        text = source.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([error("file-encoding", f"文件不是 UTF-8 编码（第 {exc.start} 字节），请另存为 UTF-8",
+                                 f"file is not UTF-8 (byte {exc.start}); save it as UTF-8", file=RULES_FILE)]) from None
+    data, findings = load_yaml(text, RULES_FILE)
     if data is None and findings:  # unreadable: the schema would only repeat "missing" for every key
         raise ConfigError(findings)
     if data is not None and not isinstance(data, dict):
@@ -434,13 +441,8 @@ def load_rules(root: Path) -> Rules:
     rules = parse_rules(data, findings, path)
     if any(f.severity.value == "error" for f in findings):
         raise ConfigError(findings)
+    rules.source = source
     return rules
-
-
-def _rename(f: Finding) -> Finding:
-    from dataclasses import replace
-
-    return replace(f, file=RULES_FILE)
 
 
 def parse_rules(data: dict[str, Any], findings: list[Finding], path: Path = Path(RULES_FILE)) -> Rules:

@@ -15,7 +15,6 @@ from typing import Any
 
 from . import paths
 from .cells import formula_like
-from .paths import ID_PATTERN  # noqa: F401  (re-exported: the pattern item ids fullmatch)
 from .registry import registry_findings
 from .report import Finding, error, warning
 from .yamlio import CONTROL_CHARACTERS, load_yaml, read_yaml, relpath

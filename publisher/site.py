@@ -43,7 +43,7 @@ from .verify import inclusion_proof_documents
 from .warnings import derive_warnings
 from .workflow import (ReleaseTree, Version, approved_versions, archive_files, archive_path, keep_published_checkpoint,
                        manifest, materialise, open_log, publication_time, read_content_file, record_publications, record_rules,
-                       release_tree, rules_bytes, rules_entries, trusted_log_keys, verified_log, version_tree)
+                       release_tree, rules_entries, trusted_log_keys, verified_log, version_tree)
 
 LANGS = ("zh", "en")
 STAGING_PREFIX = ".publisher-build-"
@@ -229,11 +229,8 @@ def build_site(root: Path, output: Path | None = None, now: datetime | None = No
     root = Path(root).resolve()
     output = (Path(output) if output else root / "output").resolve()
     stage = _Stages()
-    rules_data = rules_bytes(root)
     rules = load_rules(root)
-    if rules_bytes(root) != rules_data:  # the digest logged must be of the rules this build read
-        raise BuildError("生成过程中 release_rules.yaml 被修改，未生成 / release_rules.yaml changed while the build "
-                         "read it; nothing was built")
+    rules_data = rules.source  # the bytes parsed: the digest logged is that of the rules in force
     current = load_content(root)
     tz = ZoneInfo(rules.site.timezone)
     now = now or clock.now(tz)

@@ -818,12 +818,9 @@ class _Context:
 
 def _rules_and_log(root: Path) -> tuple[Rules, bytes, list[Entry], int]:
     """The rules an action runs under (and their bytes), the log's ``rules`` entries and its size."""
-    rules_data = rules_bytes(root)
     rules = load_rules(root)
-    if rules_bytes(root) != rules_data:
-        raise WorkflowError("发布规则在读取时被修改，请重试", "release_rules.yaml changed while it was read; try again")
     with open_log(root) as log:
-        return rules, rules_data, rules_entries(log.entries(RULES_ID)), len(log)
+        return rules, rules.source, rules_entries(log.entries(RULES_ID)), len(log)
 
 
 def _load(root: Path, item_ids: list[str]) -> _Context:
@@ -1270,13 +1267,6 @@ def registry_changes(root: Path, rules: Rules, content: Content) -> list[Finding
         raise WorkflowError(f"存档文件 {REGISTRY_FILE} 已损坏", f"the archived copy of {REGISTRY_FILE} is corrupted")
     previous, _ = load_yaml(data.decode("utf-8-sig"), f"content/{REGISTRY_FILE}", REGISTRY_ID)
     return removed_entries(previous if isinstance(previous, dict) else {}, content.registry, latest.number)
-
-
-def rules_bytes(root: Path) -> bytes | None:
-    """The exact bytes of ``release_rules.yaml`` a build runs with (None when there is none:
-    loading the rules then says so)."""
-    path = Path(root) / RULES_FILE
-    return path.read_bytes() if path.is_file() else None
 
 
 def _approver_roles(rules: Rules) -> dict[str, list[str]]:
