@@ -13,14 +13,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
+from .cache import BuildCache
 from .config import Rules, load_rules
 from .content import REGISTRY_ID, Content, Dataset, Resource, load_content
-from .csvread import read_csv
 from .report import Finding, Report
-from .rules import FAMILIES
-from .rules.base import TIMESTAMP, Emitter, ItemContext, ResourceData
+
+if TYPE_CHECKING:
+    from .rules.base import ItemContext
+
+# The rule families (pandas, pyarrow) are imported by the functions that run them, so that a
+# command with nothing to check (a build that finds the site unchanged) starts quickly.
 
 
 class UnknownItemError(LookupError):
@@ -71,41 +75,74 @@ def check_items(root: Path, items: list[str] | None = None) -> CheckResult:
     return CheckResult(root, rules, content, report, checked)
 
 
-def check_content(rules: Rules, content: Content, items: Iterable[str] | None = None) -> Report:
+def check_content(rules: Rules, content: Content, items: Iterable[str] | None = None,
+                  cache: BuildCache | None = None, keys: dict[str, str] | None = None) -> Report:
     """Every finding about the content (or the ``items`` named): the rules file's warnings, the
-    loading findings and the release rules' findings. The build and the workflow ask this too."""
+    loading findings and the release rules' findings. The build and the workflow ask this too.
+    ``cache``/``keys``: see :func:`run_rules`."""
     selected = list(items) if items is not None else None
     wanted = set(selected) if selected is not None else None
     report = Report(list(rules.findings))
     report.extend(f for f in content.findings if wanted is None or f.item is None or f.item in wanted)
-    report.extend(run_rules(rules, content, selected))
+    report.extend(run_rules(rules, content, selected, cache, keys))
     return report
 
 
-def run_rules(rules: Rules, content: Content, items: Iterable[str] | None = None) -> list[Finding]:
-    """Every rule family over the content (loading findings are not repeated here)."""
+def run_rules(rules: Rules, content: Content, items: Iterable[str] | None = None,
+              cache: BuildCache | None = None, keys: dict[str, str] | None = None) -> list[Finding]:
+    """Every rule family over the content (loading findings are not repeated here).
+
+    With a ``cache`` (the build's), an item with a key in ``keys`` (the digest of everything its
+    rules read: its bytes, the rules, the registry...) takes its findings from the cache when
+    they were stored under that key, and stores them otherwise. Findings are capped per item,
+    file and rule either way, so the findings are the same; only their order may differ."""
+    from .rules import FAMILIES
+    from .rules.base import Emitter, ItemContext
+
     wanted = set(items) if items is not None else None
     out = Emitter(rules.max_findings_per_rule)
     if wanted is None:
         for family in FAMILIES:
             if hasattr(family, "check_project"):
                 out.extend(family.check_project(rules, content))
+    found: list[Finding] = []
     for item in content.items():
         if wanted is not None and item.id not in wanted:
             continue
-        ctx = ItemContext(rules, content, item, out)
-        for family in FAMILIES:
-            if hasattr(family, "check_item"):
-                out.extend(family.check_item(ctx) or [])
-        if isinstance(item, Dataset):
-            for resource in item.resources:
-                if resource.path.is_file():
-                    check_resource(ctx, resource)
-    return out.result()
+        key = (keys or {}).get(item.id) if cache is not None else None
+        if key is None:
+            _check_item(ItemContext(rules, content, item, out))
+            continue
+        hit, stored = cache.get("check", key)
+        if not hit:
+            own = Emitter(rules.max_findings_per_rule)
+            _check_item(ItemContext(rules, content, item, own))
+            stored = own.result()
+            cache.put("check", key, stored)
+        found.extend(stored)
+    return out.result() + found
+
+
+def _check_item(ctx: ItemContext) -> None:
+    from .rules import FAMILIES
+
+    for family in FAMILIES:
+        if hasattr(family, "check_item"):
+            ctx.out.extend(family.check_item(ctx) or [])
+    if isinstance(ctx.item, Dataset):
+        for resource in ctx.item.resources:
+            if resource.path.is_file():
+                check_resource(ctx, resource)
 
 
 def check_resource(ctx: ItemContext, resource: Resource) -> None:
     """Read one data file and run the families that look at rows."""
+    import pyarrow as pa
+
+    from .csvread import read_csv
+    from .rules import FAMILIES
+    from .rules.base import TIMESTAMP, ResourceData
+
     types: dict[str, pa.DataType] = {}
     for f in resource.fields:
         if f.type == "number":

@@ -21,29 +21,35 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
-from . import clock, paths
+from . import cache as build_cache, clock, paths
+from .cache import BuildCache
 from .check import check_content, run_rules
-from .charts import RenderedChart, build_chart, dataset_frames, plotly_js, registry_names
 from .feeds import ReleaseEntry, release_entries, write_feeds, write_sitemap
 from .audit import CHECKPOINT_FILE, ENTRIES_FILE, LOG_DIR, Entry, VerifiedLog, verify_exported
 from .checkpoint import verifier_key
 from .config import ConfigError, Rules, load_rules
 from .content import (CATEGORIES, DATA_STATUSES, FREQUENCIES, REGISTRY_ID, RULES_ID, Content, Dataset, load_content,
                       reload_datasets)
-from .derived import DerivedRelease, derive_datasets, record_derivations
 from .opendata import (DatasetVersion, Download, export_open_data, plan_open_data, reason_name,
                        schema_org_dataset, script_json)
 from .registry import registry_not_approved
 from .release import Release, decide_release
 from .report import Finding, Report, warning
 from .verify import inclusion_proof_documents
-from .warnings import derive_warnings
 from .workflow import (ReleaseTree, Version, approved_versions, archive_files, archive_path, keep_published_checkpoint,
-                       manifest, materialise, open_log, publication_time, read_content_file, record_publications, record_rules,
-                       release_tree, rules_entries, trusted_log_keys, verified_log, version_tree)
+                       manifest, materialise, next_embargo, open_log, publication_time, read_content_file,
+                       record_publications, record_rules, release_tree, rules_entries, trusted_log_keys, var_dir,
+                       verified_log, version_tree)
+
+if TYPE_CHECKING:
+    from .charts import RenderedChart
+    from .derived import DerivedRelease
+
+# The stages that compute (charts, derived data, warnings: pandas, plotly) import their modules
+# when they run, so that a build that finds the site unchanged starts and ends quickly.
 
 LANGS = ("zh", "en")
 STAGING_PREFIX = ".publisher-build-"
@@ -209,6 +215,16 @@ class BuildResult:
     release: Release
     pages: int
     timings: dict[str, float]
+    #: per stage: how many of its results came from the build cache, of how many ("3/14"); "all"
+    #: when the whole site was reused (nothing changed since the last build of ``output``)
+    reused: dict[str, str] = field(default_factory=dict)
+
+    def timings_table(self) -> str:
+        """Each stage's seconds and what it reused, for ``publisher build --timings``."""
+        lines = ["阶段 / stage              秒 / s   复用 / reused"]
+        for name, seconds in self.timings.items():
+            lines.append(f"  {name:<20} {seconds:8.2f}   {self.reused.get(name, '')}".rstrip())
+        return "\n".join(lines)
 
     def summary(self) -> str:
         r = self.release
@@ -220,11 +236,18 @@ class BuildResult:
         )
 
 
-def build_site(root: Path, output: Path | None = None, now: datetime | None = None) -> BuildResult:
+def build_site(root: Path, output: Path | None = None, now: datetime | None = None,
+               use_cache: bool = True) -> BuildResult:
     """Build the portal for the project at ``root`` into ``output`` (default ``root/output``).
 
     Only approved bytes are published: each item's newest approved version is laid out from the
     archive (see :mod:`publisher.workflow`), checked again, and decided on at ``now``.
+
+    Work is proportional to the change: when nothing the site depends on changed since the last
+    build of ``output`` (the log, the rules, the code and theme, no embargo ended) and every file
+    of ``output`` still has the SHA-256 recorded then, nothing is rebuilt; otherwise each stage
+    takes from the build cache what it computed before from the same inputs (:mod:`publisher.cache`).
+    ``use_cache=False`` builds everything afresh and stores nothing: the same bytes, only slower.
     """
     root = Path(root).resolve()
     output = (Path(output) if output else root / "output").resolve()
@@ -235,12 +258,77 @@ def build_site(root: Path, output: Path | None = None, now: datetime | None = No
     tz = ZoneInfo(rules.site.timezone)
     now = now or clock.now(tz)
     output.parent.mkdir(parents=True, exist_ok=True)
+    cache = BuildCache(var_dir(root), enabled=use_cache)
     with _build_lock(output.parent):
         log = _verified_log(root, output, root / "output")
         stage("verify log")
         approved = approved_versions(root, rules, current, log.entries)
         _refuse_time_before_log(log.entries, now)
-        return _build(root, output, rules, current, approved, now, tz, stage, log=log, rules_data=rules_data)
+        inputs = _site_inputs(root, output, rules_data, log.checkpoint, approved)
+        unchanged = _unchanged_site(cache, output, inputs, now)
+        stage("unchanged site", "all" if unchanged else "")
+        if unchanged is not None:
+            stage.timings["total"] = sum(stage.timings.values())
+            return BuildResult(output=output, report=unchanged["report"], release=unchanged["release"],
+                               pages=len(unchanged["files"]), timings=stage.timings, reused=stage.reused)
+        return _build(root, output, rules, current, approved, now, tz, stage, log=log, rules_data=rules_data,
+                      cache=cache, inputs=inputs)
+
+
+# The build state kept for the next build of the same output: cache stage and its entries' key.
+SITE_STAGE = "site"
+
+
+def _site_inputs(root: Path, output: Path, rules_data: bytes, checkpoint: str | None,
+                 approved: dict[str, list[Version]]) -> dict[str, Any]:
+    """Everything a public build's bytes depend on, besides the time (see :func:`_unchanged_site`):
+    the code, the theme, the rules, the verified log (its newest signed checkpoint: size and
+    root hash) and the approved versions it names."""
+    return {
+        "output": str(output),
+        "theme": build_cache.tree_digest(_theme_dir(root)),
+        "rules": hashlib.sha256(rules_data).hexdigest(),
+        "log": checkpoint,
+        "approved": {i: [[v.number, v.digest, bool(v.withdrawn)] for v in vs] for i, vs in sorted(approved.items())},
+    }
+
+
+def _unchanged_site(cache: BuildCache, output: Path, inputs: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """The last build's state when it was built from the same inputs, no embargo it knew of has
+    ended since, and ``output`` holds exactly the files it wrote, each with its recorded SHA-256
+    (read again now): then the site already is what this build would make. Else None."""
+    hit, state = cache.get(SITE_STAGE, build_cache.digest(str(output)))
+    if not hit or not isinstance(state, dict) or state.get("inputs") != inputs:
+        return None
+    until = state.get("valid_until")
+    if until is not None and now >= until:
+        return None
+    files: dict[str, str] = state["files"]
+    present = _site_files(output)
+    if present is None or sorted(present) != sorted(files):
+        return None
+    if any(build_cache.file_sha256(output / rel) != sha for rel, sha in files.items()):
+        return None
+    return state
+
+
+def _site_files(folder: Path) -> list[str] | None:
+    """The relative paths of every file under ``folder``; None when it is not a folder or holds
+    anything but folders and regular files (a link, a pipe...)."""
+    if paths.entry_kind(folder) != "dir":
+        return None
+    found: list[str] = []
+    for entry in paths.scan(folder):
+        if entry.kind == "file":
+            found.append(entry.name)
+        elif entry.kind == "dir":
+            inner = _site_files(entry.path)
+            if inner is None:
+                return None
+            found.extend(f"{entry.name}/{rel}" for rel in inner)
+        else:
+            return None
+    return found
 
 
 def _verified_log(root: Path, *sites: Path) -> VerifiedLog:
@@ -321,12 +409,21 @@ class _Stages:
 
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
+        self.reused: dict[str, str] = {}
         self._clock = time.perf_counter()
 
-    def __call__(self, name: str) -> None:
+    def __call__(self, name: str, reused: str = "") -> None:
         now = time.perf_counter()
         self.timings[name] = now - self._clock
+        if reused:
+            self.reused[name] = reused
         self._clock = now
+
+    def cached(self, name: str, cache: BuildCache, *kinds: str) -> None:
+        """End stage ``name``, noting how many of ``kinds``' results came from ``cache``."""
+        hits = sum(cache.stats.hits.get(k, 0) for k in kinds)
+        total = hits + sum(cache.stats.misses.get(k, 0) for k in kinds)
+        self(name, f"{hits}/{total}" if total else "")
 
 
 @contextlib.contextmanager
@@ -347,8 +444,16 @@ def _build_lock(folder: Path) -> Iterator[None]:
 def _build(root: Path, output: Path, rules: Rules, current: Content, approved: dict[str, list[Version]],
            now: datetime, tz: ZoneInfo, stage: _Stages, preview: str | None = None,
            log: VerifiedLog | None = None, rules_data: bytes | None = None,
-           preview_source: Content | None = None) -> BuildResult:
-    """The build's stages after loading; everything is staged until the final swap."""
+           preview_source: Content | None = None, cache: BuildCache | None = None,
+           inputs: dict[str, Any] | None = None) -> BuildResult:
+    """The build's stages after loading; everything is staged until the final swap.
+
+    ``inputs`` (a public build's, :func:`_site_inputs`): recorded with the site's files for the
+    next build of ``output``."""
+    from .charts import registry_names
+    from .derived import derive_datasets, record_derivations
+
+    cache = cache or BuildCache(None, enabled=False)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=output.parent))
     try:
         tree = release_tree(root, current, approved, staging / "release", now)
@@ -356,15 +461,17 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
             tree = _with_preview(tree, preview_source or current, approved, preview, staging / "release", now)
         content = tree.content
         stage("load")
-        report = check_content(rules, content)
+        inputs_of = _Digests(rules, tree.chosen, str(tz))
+        report = check_content(rules, content, cache=cache, keys=inputs_of.check_keys(content))
         if REGISTRY_ID not in tree.chosen:  # never approved: hold back what needs it, say so once per item
             report = Report([f for f in report if f.item != REGISTRY_ID])
             report.extend(registry_not_approved(content))
-        stage("check")
+        stage.cached("check", cache, "check")
         derived = derive_datasets(root, content, decide_release(content, report, now), tree.chosen, approved, str(tz),
                                   rules.aqi_method)
         report = _with_derived(rules, content, report, derived)
         chosen = {**tree.chosen, **derived.chosen}  # a derived item publishes its computed version
+        inputs_of = _Digests(rules, chosen, str(tz))
         stage("derived data")
         release = decide_release(content, report, now)
         release.withdrawn = _withdrawn(root, approved, staging / "withdrawn")
@@ -374,12 +481,12 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         site.versions = _dataset_versions(root, release, {**approved, **derived.versions}, chosen,
                                           staging / "versions")
         site.withdrawn_versions = _withdrawn_versions(release, {**approved, **derived.versions})
-        report.extend(_derive_charts(site, tz))
-        site.latest_aqi = _derive_indicators(site, tz, report)
-        site.warnings = derive_warnings(release.datasets.values(), content.registry, rules.raw, str(tz))
+        report.extend(_derive_charts(site, tz, cache, inputs_of))
+        site.latest_aqi = _derive_indicators(site, tz, report, cache, inputs_of)
+        site.warnings = _derive_warnings(site, cache, inputs_of)
         site.search = preview is None and _search_available()
         site.preview = preview
-        stage("derive")
+        stage.cached("derive", cache, "charts", "indicators", "warnings")
 
         site_dir = staging / "site"
         open_data = plan_open_data(site, staging / "opendata")
@@ -407,13 +514,15 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
 
             build_search_index(site_dir)  # after every page exists, before the swap
         stage("search")
-        pages = _verify(site, site_dir)
+        files = _verify(site, site_dir)
         if preview is None:
             _verify_published_log(root, site_dir, log)
         stage("verify")
         _swap_in(site_dir, output)
         if preview is None:
             keep_published_checkpoint(root, output)
+        if inputs is not None:
+            _keep_site_state(root, cache, output, inputs, approved, now, files, report, release)
         stage("swap")
     except (BuildError, ConfigError):
         raise
@@ -422,7 +531,56 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     stage.timings["total"] = sum(stage.timings.values())
-    return BuildResult(output=output, report=report, release=release, pages=pages, timings=stage.timings)
+    return BuildResult(output=output, report=report, release=release, pages=len(files), timings=stage.timings,
+                       reused=stage.reused)
+
+
+class _Digests:
+    """The cache keys of the build's stages, each the digest of everything the stage reads: the
+    approved versions (by digest), the rules, the approved registry, the time zone (and, inside
+    :func:`publisher.cache.digest`, the code)."""
+
+    def __init__(self, rules: Rules, chosen: dict[str, Version], tz: str) -> None:
+        self.rules = hashlib.sha256(rules.source).hexdigest() if rules.source is not None else None
+        self.chosen = chosen
+        self.tz = tz
+        self.registry = self.of(REGISTRY_ID)
+
+    def of(self, item_id: str) -> str | None:
+        """The digest of the version of ``item_id`` this build works with, if any."""
+        version = self.chosen.get(item_id)
+        return version.digest if version is not None else None
+
+    def check_keys(self, content: Content) -> dict[str, str]:
+        """Per item: its bytes, the rules, the registry; for a bulletin or a derived dataset also
+        every dataset (they cite or compute from others)."""
+        datasets = sorted((i, self.of(i)) for i in content.datasets)
+        keys = {}
+        for item in content.items():
+            version = self.of(item.id)
+            if version is not None:
+                others = datasets if item.kind == "bulletin" or getattr(item, "derived", None) is not None else None
+                keys[item.id] = build_cache.digest("check", self.rules, self.registry, item.id, version, others)
+        return keys
+
+    def of_released(self, release: Release) -> list[tuple[str, str | None]]:
+        return sorted((i, self.of(i)) for i in release.datasets)
+
+    def key(self, stage: str, *parts: Any) -> str:
+        return build_cache.digest(stage, self.rules, self.registry, self.tz, *parts)
+
+
+def _keep_site_state(root: Path, cache: BuildCache, output: Path, inputs: dict[str, Any],
+                     approved: dict[str, list[Version]], now: datetime, files: dict[str, str],
+                     report: Report, release: Release) -> None:
+    """Record what ``output`` now holds and what it was built from, for :func:`_unchanged_site`;
+    it stays valid until the next embargo any approved version sets ends. The log is taken as it
+    is now, with what this build wrote to it (rules, derivations, publications)."""
+    with open_log(root) as log:
+        inputs = {**inputs, "log": log.checkpoint()}
+    state = {"inputs": inputs, "valid_until": next_embargo(root, approved, now), "files": files,
+             "report": report, "release": release}
+    cache.put(SITE_STAGE, build_cache.digest(str(output)), state)
 
 
 def _with_derived(rules: Rules, content: Content, report: Report, derived: DerivedRelease) -> Report:
@@ -627,32 +785,51 @@ def _verify_published_log(root: Path, site_dir: Path, log: VerifiedLog | None) -
             f"[{result.problem}]")
 
 
-def _derive_charts(site: SiteModel, tz: ZoneInfo) -> list[Finding]:
+def _derive_charts(site: SiteModel, tz: ZoneInfo, cache: BuildCache, digests: _Digests) -> list[Finding]:
     """Every released chart, each on its own: one that cannot be drawn (a standard not in force
     for its dates, no complete day) is left out of its pages with a warning naming it, and the
-    build goes on, so no approved dataset can hold back a later withdrawal."""
+    build goes on, so no approved dataset can hold back a later withdrawal.
+
+    A dataset's charts are cached under the digest of its version, the registry and the rules."""
     found: list[Finding] = []
     for ds in site.release.datasets.values():
         if not ds.charts:
             continue
-        try:
-            frames = dataset_frames(ds, str(tz))
-        except Exception as exc:  # noqa: BLE001 - any failure of one dataset's data
-            found += [_chart_left_out(ds, i, chart, exc) for i, chart in enumerate(ds.charts)]
-            continue
-        for i, chart in enumerate(ds.charts):
-            frame = frames.get(chart.resource)
-            if frame is None:
-                continue
-            try:
-                drawn = {lang: build_chart(ds, chart, frame, lang, site.names[lang], site.content.registry)
-                         for lang in LANGS}
-            except Exception as exc:  # noqa: BLE001 - one chart's failure is that chart's finding
-                found.append(_chart_left_out(ds, i, chart, exc))
-                continue
-            for lang, rendered in drawn.items():
-                site.charts[(chart.ref, lang)] = rendered
+        key = digests.key("charts", ds.id, digests.of(ds.id))
+        hit, stored = cache.get("charts", key)
+        if not hit:
+            stored = _dataset_charts(site, ds, tz)
+            cache.put("charts", key, stored)
+        charts, left_out = stored
+        site.charts.update(charts)
+        found.extend(left_out)
     return found
+
+
+def _dataset_charts(site: SiteModel, ds: Dataset, tz: ZoneInfo) -> tuple[dict[tuple[str, str], RenderedChart],
+                                                                           list[Finding]]:
+    """One dataset's charts in both languages, and a finding for each one left out."""
+    from .charts import build_chart, dataset_frames
+
+    try:
+        frames = dataset_frames(ds, str(tz))
+    except Exception as exc:  # noqa: BLE001 - any failure of one dataset's data
+        return {}, [_chart_left_out(ds, i, chart, exc) for i, chart in enumerate(ds.charts)]
+    charts: dict[tuple[str, str], RenderedChart] = {}
+    found: list[Finding] = []
+    for i, chart in enumerate(ds.charts):
+        frame = frames.get(chart.resource)
+        if frame is None:
+            continue
+        try:
+            drawn = {lang: build_chart(ds, chart, frame, lang, site.names[lang], site.content.registry)
+                     for lang in LANGS}
+        except Exception as exc:  # noqa: BLE001 - one chart's failure is that chart's finding
+            found.append(_chart_left_out(ds, i, chart, exc))
+            continue
+        for lang, rendered in drawn.items():
+            charts[(chart.ref, lang)] = rendered
+    return charts, found
 
 
 def _chart_left_out(ds: Any, index: int, chart: Any, exc: Exception) -> Finding:
@@ -662,23 +839,45 @@ def _chart_left_out(ds: Any, index: int, chart: Any, exc: Exception) -> Finding:
                    item=ds.id, file=f"content/datasets/{ds.id}/dataset.yaml", key=f"charts[{index}]")
 
 
-def _derive_indicators(site: SiteModel, tz: ZoneInfo, report: Report | None = None) -> list[Any]:
-    """Each station's latest daily AQI from the released air datasets (empty without standards).
+def _derive_indicators(site: SiteModel, tz: ZoneInfo, report: Report, cache: BuildCache,
+                       digests: _Digests) -> list[Any]:
+    """Each station's latest daily AQI from the released air datasets (cached under their digests).
 
     A dataset whose AQI cannot be computed leaves its stations' AQI out, as a warning in ``report``."""
-    try:
-        from .indicators import latest_station_aqi
-    except ImportError:  # pragma: no cover - only while publisher.standards is absent
-        return []
-    failed: list[tuple[str, Exception]] = []
-    latest = latest_station_aqi(site.release.datasets.values(), str(tz), site.rules.aqi_method, failed=failed)
-    if report is not None:
+    from .indicators import latest_station_aqi
+
+    key = digests.key("indicators", digests.of_released(site.release))
+    hit, stored = cache.get("indicators", key)
+    if not hit:
+        errors: list[tuple[str, Exception]] = []
+        latest = latest_station_aqi(site.release.datasets.values(), str(tz), site.rules.aqi_method, failed=errors)
+        stored = (latest, [(ds_id, str(exc)) for ds_id, exc in errors])
+        cache.put("indicators", key, stored)
+    latest, failed = stored
+    if failed:
         report.extend(warning("indicator-unavailable",
                               f"无法计算数据集 {ds_id} 各站点的最新空气质量指数，首页不显示：{exc}",
                               f"the latest AQI of the stations in {ds_id} cannot be computed and is left off "
                               f"the home page: {exc}", item=ds_id, file=f"content/datasets/{ds_id}/dataset.yaml")
                       for ds_id, exc in failed)
     return latest
+
+
+def _derive_warnings(site: SiteModel, cache: BuildCache, digests: _Digests) -> list[Any]:
+    """Exceedance and trend warnings from the released datasets (cached under their digests)."""
+    from .warnings import derive_warnings
+
+    key = digests.key("warnings", digests.of_released(site.release))
+    hit, found = cache.get("warnings", key)
+    if not hit:
+        found = derive_warnings(site.release.datasets.values(), site.content.registry, site.rules.raw, digests.tz)
+        cache.put("warnings", key, found)
+    return found
+
+
+def _theme_dir(root: Path) -> Path:
+    """The theme the pages are rendered with: the project's own, else the bundled one."""
+    return root / "themes" / THEME if (root / "themes" / THEME).is_dir() else _bundled_theme()
 
 
 def _search_available() -> bool:
@@ -704,7 +903,7 @@ def pelican_settings(root: Path, site: SiteModel, content_dir: Path, output_dir:
     return {
         "PATH": str(content_dir),
         "OUTPUT_PATH": str(output_dir),
-        "THEME": str(root / "themes" / THEME) if (root / "themes" / THEME).is_dir() else str(_bundled_theme()),
+        "THEME": str(_theme_dir(root)),
         "THEME_STATIC_DIR": "theme",
         "SITENAME": rules.site.name.get("zh"),
         "SITEURL": "",
@@ -781,13 +980,16 @@ def _run_pelican(root: Path, site: SiteModel, content_dir: Path, output_dir: Pat
 def _export(site: SiteModel, site_dir: Path) -> None:
     """The plotly bundle (downloads and catalogues: :func:`publisher.opendata.export_open_data`)."""
     if site.charts:
+        from .charts import plotly_js
+
         js = site_dir / PLOTLY_PATH
         js.parent.mkdir(parents=True, exist_ok=True)
         js.write_text(plotly_js(), encoding="utf-8")
 
 
-def _verify(site: SiteModel, site_dir: Path) -> int:
-    """Last look before the swap: the pages that must exist do, and no excluded id leaks."""
+def _verify(site: SiteModel, site_dir: Path) -> dict[str, str]:
+    """Last look before the swap: the pages that must exist do, and no excluded id leaks.
+    Returns every file's SHA-256 (what the next build checks before it reuses the site)."""
     files = [p for p in site_dir.rglob("*") if p.is_file()]
     links = [p.relative_to(site_dir).as_posix() for p in site_dir.rglob("*") if p.is_symlink()]
     if links:  # every file of the site is written by the build itself; a link is no such file
@@ -800,7 +1002,7 @@ def _verify(site: SiteModel, site_dir: Path) -> int:
         rel = p.relative_to(site_dir).as_posix()
         if any(f"/{item}/" in f"/{rel}" or rel.endswith(f"/{item}.html") for item in excluded):
             raise BuildError(f"未发布的内容出现在输出中 / an unpublished item leaked into the output: {rel}")
-    return len(files)
+    return {p.relative_to(site_dir).as_posix(): build_cache.file_sha256(p) for p in files}
 
 
 def _swap_in(new: Path, output: Path) -> None:

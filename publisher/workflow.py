@@ -619,18 +619,34 @@ def _archived_item(root: Path, approval: Entry) -> _ArchivedItem:
 
 def _archived_meta(root: Path, files: dict[str, str]) -> dict[str, Any] | None:
     """The metadata (``dataset.yaml``, or a bulletin's front matter) of archived bytes, if any."""
-    from .yamlio import load_yaml
-
     meta_path = next((p for p in files if p.endswith("/dataset.yaml")), None) or next(
         (p for p in files if p.endswith(".md") and not p.endswith(".en.md")), None)
-    source = archive_path(root, files[meta_path]) if meta_path is not None else None
-    if source is None or not source.is_file():
+    if meta_path is None:
         return None
+    return _parsed_meta(archive_path(root, files[meta_path]), meta_path.endswith(".md"))
+
+
+_PARSED_META: dict[tuple[Path, bool], dict[str, Any] | None] = {}
+
+
+def _parsed_meta(source: Path, front_matter: bool) -> dict[str, Any] | None:
+    """:func:`_archived_meta` of one archived file, parsed once per process: an archived file is
+    named by its SHA-256, so its bytes (and metadata) never change. (Callers only read it.)"""
+    from .yamlio import load_yaml
+
+    key = (source, front_matter)
+    if key in _PARSED_META:
+        return _PARSED_META[key]
+    if not source.is_file():
+        return None  # not archived (yet): asked again next time
     text = source.read_bytes().decode("utf-8-sig")
-    if meta_path.endswith(".md"):
+    if front_matter:
         text = split_front_matter(text)[0] or ""
-    meta, _ = load_yaml(text, meta_path)
-    return meta if isinstance(meta, dict) else None
+    meta, _ = load_yaml(text, source.name)
+    if len(_PARSED_META) >= 4096:
+        _PARSED_META.clear()
+    _PARSED_META[key] = meta if isinstance(meta, dict) else None
+    return _PARSED_META[key]
 
 
 @dataclass
@@ -677,6 +693,14 @@ def _embargo(root: Path, version: Version) -> datetime | None:
     meta = _archived_meta(root, version.files)
     value = meta.get("release_at") if meta is not None else None
     return parse_time(value)[0] if value is not None else None
+
+
+def next_embargo(root: Path, approved: dict[str, list[Version]], now: datetime) -> datetime | None:
+    """The earliest end of an embargo after ``now`` that any approved version sets: until then, a
+    build from the same log decides the same (nothing becomes due)."""
+    ends = (at for versions in approved.values() for v in versions
+            if (at := _embargo(root, v)) is not None and at > now)
+    return min(ends, default=None)
 
 
 def version_tree(root: Path, version: Version, target: Path) -> Content:
