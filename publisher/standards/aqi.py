@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .versions import Standard, resolve_standard, standard_by_id, to_date
+from .versions import Standard, default_method_name, method_names, resolve_standard, standard_by_id, to_date
 
 #: IAQI column → the name HJ 633 uses for the pollutant in a report. O3 is named by its averaging
 #: period because the daily report (HJ 633-2012 5.1.2, Table 3) carries both the daily maximum
@@ -102,16 +102,6 @@ def aqi_methods(standard: Standard | str | None = None, date: Any = None) -> dic
             source=str(raw.get("source", "")), evidence=tuple(raw.get("evidence") or ()),
         )
     return out
-
-
-def method_names() -> tuple[str, ...]:
-    """Names of the AQI methods on file (what ``aqi.method`` in release_rules.yaml may say)."""
-    return tuple(aqi_methods())
-
-
-def default_method_name() -> str:
-    """The method used when the rules choose none: the platform's practice."""
-    return standard_by_id("HJ 633-2012").default_method or "platform"
 
 
 def aqi_method(method: AqiMethod | str | None = None, *, standard: Standard | str | None = None,

@@ -8,7 +8,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import yaml
 
 DATA_DIR = Path(__file__).parent
@@ -115,13 +114,23 @@ def standard_by_id(standard_id: str) -> Standard:
 
 def to_date(value: Any) -> dt.date:
     """A calendar date from a date, datetime, pandas Timestamp or ISO string (local date kept)."""
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime):  # pandas Timestamps too
         return value.date()
     if isinstance(value, dt.date):
         return value
+    import pandas as pd
+
     return pd.Timestamp(value).date()
+
+
+def method_names() -> tuple[str, ...]:
+    """Names of the AQI methods on file (what ``aqi.method`` in release_rules.yaml may say)."""
+    return tuple(standard_by_id("HJ 633-2012").methods)
+
+
+def default_method_name() -> str:
+    """The method used when the rules choose none: the platform's practice."""
+    return standard_by_id("HJ 633-2012").default_method or "platform"
 
 
 def standard_for(kind: str, date: Any, *, require_tables: bool = True) -> Standard:
