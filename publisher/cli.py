@@ -80,13 +80,18 @@ def init(directory: Path) -> None:
 @click.option("--no-cache", is_flag=True,
               help="不用也不写缓存，全部重新生成（结果相同，只是更慢） / Build everything afresh without the "
                    "build cache (the same bytes, only slower).")
+@click.option("--progress/--no-progress", default=None,
+              help="在标准错误输出上报告进度（终端上默认开启） / Report progress on stderr (on by default on a terminal).")
 @click.pass_obj
-def build(project: Path, output: Path | None, timings: bool, no_cache: bool) -> None:
+def build(project: Path, output: Path | None, timings: bool, no_cache: bool, progress: bool | None) -> None:
     """生成门户网站 / Build the portal into output/ from the releasable items."""
     from .site import BUILD_RULES, BuildError, build_site
 
+    if progress is None:
+        progress = sys.stderr.isatty()
     try:
-        result = build_site(project, output, use_cache=not no_cache)
+        result = build_site(project, output, use_cache=not no_cache,
+                            progress=(lambda line: click.echo(line, err=True)) if progress else None)
     except ConfigError as exc:
         raise _config_error(exc) from None
     except BuildError as exc:

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from . import cache as build_cache, clock, paths
@@ -237,7 +237,7 @@ class BuildResult:
 
 
 def build_site(root: Path, output: Path | None = None, now: datetime | None = None,
-               use_cache: bool = True) -> BuildResult:
+               use_cache: bool = True, progress: Callable[[str], None] | None = None) -> BuildResult:
     """Build the portal for the project at ``root`` into ``output`` (default ``root/output``).
 
     Only approved bytes are published: each item's newest approved version is laid out from the
@@ -248,10 +248,11 @@ def build_site(root: Path, output: Path | None = None, now: datetime | None = No
     of ``output`` still has the SHA-256 recorded then, nothing is rebuilt; otherwise each stage
     takes from the build cache what it computed before from the same inputs (:mod:`publisher.cache`).
     ``use_cache=False`` builds everything afresh and stores nothing: the same bytes, only slower.
+    ``progress`` is told each stage as it ends and, in long stages, each item as it is done.
     """
     root = Path(root).resolve()
     output = (Path(output) if output else root / "output").resolve()
-    stage = _Stages()
+    stage = _Stages(progress)
     rules = load_rules(root)
     rules_data = rules.source  # the bytes parsed: the digest logged is that of the rules in force
     current = load_content(root)
@@ -407,10 +408,11 @@ def _build_preview(root: Path, item_id: str, output: Path, now: datetime | None,
 class _Stages:
     """Times each named stage of the build."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: Callable[[str], None] | None = None) -> None:
         self.timings: dict[str, float] = {}
         self.reused: dict[str, str] = {}
-        self._clock = time.perf_counter()
+        self.progress = progress
+        self._start = self._clock = time.perf_counter()
 
     def __call__(self, name: str, reused: str = "") -> None:
         now = time.perf_counter()
@@ -418,6 +420,12 @@ class _Stages:
         if reused:
             self.reused[name] = reused
         self._clock = now
+        self.tell(f"{name} {self.timings[name]:.1f} s" + (f" ({reused} reused)" if reused else ""))
+
+    def tell(self, message: str) -> None:
+        """Progress for whoever watches a long build: the time since it started, and ``message``."""
+        if self.progress is not None:
+            self.progress(f"[{time.perf_counter() - self._start:7.1f} s] {message}")
 
     def cached(self, name: str, cache: BuildCache, *kinds: str) -> None:
         """End stage ``name``, noting how many of ``kinds``' results came from ``cache``."""
@@ -481,7 +489,7 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         site.versions = _dataset_versions(root, release, {**approved, **derived.versions}, chosen,
                                           staging / "versions")
         site.withdrawn_versions = _withdrawn_versions(release, {**approved, **derived.versions})
-        report.extend(_derive_charts(site, tz, cache, inputs_of))
+        report.extend(_derive_charts(site, tz, cache, inputs_of, stage.tell))
         site.latest_aqi = _derive_indicators(site, tz, report, cache, inputs_of)
         site.warnings = _derive_warnings(site, cache, inputs_of)
         site.search = preview is None and _search_available()
@@ -785,21 +793,23 @@ def _verify_published_log(root: Path, site_dir: Path, log: VerifiedLog | None) -
             f"[{result.problem}]")
 
 
-def _derive_charts(site: SiteModel, tz: ZoneInfo, cache: BuildCache, digests: _Digests) -> list[Finding]:
+def _derive_charts(site: SiteModel, tz: ZoneInfo, cache: BuildCache, digests: _Digests,
+                   tell: Callable[[str], None] | None = None) -> list[Finding]:
     """Every released chart, each on its own: one that cannot be drawn (a standard not in force
     for its dates, no complete day) is left out of its pages with a warning naming it, and the
     build goes on, so no approved dataset can hold back a later withdrawal.
 
     A dataset's charts are cached under the digest of its version, the registry and the rules."""
     found: list[Finding] = []
-    for ds in site.release.datasets.values():
-        if not ds.charts:
-            continue
+    charted = [ds for ds in site.release.datasets.values() if ds.charts]
+    for n, ds in enumerate(charted, 1):
         key = digests.key("charts", ds.id, digests.of(ds.id))
         hit, stored = cache.get("charts", key)
         if not hit:
             stored = _dataset_charts(site, ds, tz)
             cache.put("charts", key, stored)
+            if tell is not None:
+                tell(f"charts {n}/{len(charted)}: {ds.id}")
         charts, left_out = stored
         site.charts.update(charts)
         found.extend(left_out)

@@ -136,8 +136,9 @@ def test_timings_on_the_command_line(project: Path) -> None:
     assert "阶段 / stage" in first.output and "check" in first.output and "total" in first.output
     again = runner.invoke(cli, ["--project", str(project), "build", "--timings"])
     assert again.exit_code == 0 and "unchanged site" in again.output and "all" in again.output
-    clean = runner.invoke(cli, ["--project", str(project), "build", "--timings", "--no-cache"])
+    clean = runner.invoke(cli, ["--project", str(project), "build", "--timings", "--no-cache", "--progress"])
     assert clean.exit_code == 0 and "render" in clean.output and " all" not in clean.output
+    assert "] check " in clean.stderr and "] swap " in clean.stderr  # progress, stage by stage
 
 
 def test_incremental_builds_equal_clean_builds_over_random_changes(project: Path, clock) -> None:
