@@ -130,7 +130,7 @@ class BuildCache:
         if record is not None:
             for rel, sha in sorted(files.items()):
                 dest = paths.confined(target, rel)
-                if dest.exists() or not self._copy_checked(self._blob(sha), dest, sha, _PUBLIC_MODE):
+                if dest.exists() or not copy_verified(self._blob(sha), dest, sha):
                     for p in written:
                         p.unlink(missing_ok=True)
                     record = None
@@ -149,7 +149,7 @@ class BuildCache:
             if blob.is_file():
                 continue
             paths.private_dir(blob.parent)
-            if not self._copy_checked(paths.confined(base, rel), blob, sha, 0o600):
+            if not copy_verified(paths.confined(base, rel), blob, sha, 0o600):
                 return
         self._store(stage, key, {"value": value, "files": dict(files)})
 
@@ -185,27 +185,28 @@ class BuildCache:
         paths.private_dir(entry.parent)
         _write_atomic(entry, hashlib.sha256(payload).hexdigest().encode("ascii") + payload)
 
-    @staticmethod
-    def _copy_checked(source: Path, dest: Path, sha: str, mode: int) -> bool:
-        """Copy ``source`` to ``dest`` (with ``mode``) through a temporary file, only if its bytes
-        hash to ``sha``."""
-        h = hashlib.sha256()
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".cache-")
-        try:
-            with open(fd, "wb") as out, open(source, "rb") as src:
-                while chunk := src.read(_CHUNK):
-                    h.update(chunk)
-                    out.write(chunk)
-            if h.hexdigest() != sha:
-                os.unlink(tmp)
-                return False
-            os.chmod(tmp, mode)
-            os.replace(tmp, dest)
-            return True
-        except OSError:
-            _unlink_quietly(tmp)
+
+
+def copy_verified(source: Path, dest: Path, sha: str, mode: int = _PUBLIC_MODE) -> bool:
+    """Copy ``source`` to ``dest`` (with ``mode``) a megabyte at a time through a temporary file,
+    and only if its bytes hash to ``sha``; False (and nothing written) otherwise."""
+    h = hashlib.sha256()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".copy-")
+    try:
+        with open(fd, "wb") as out, open(source, "rb") as src:
+            while chunk := src.read(_CHUNK):
+                h.update(chunk)
+                out.write(chunk)
+        if h.hexdigest() != sha:
+            os.unlink(tmp)
             return False
+        os.chmod(tmp, mode)
+        os.replace(tmp, dest)
+        return True
+    except OSError:
+        _unlink_quietly(tmp)
+        return False
 
 
 def _unlink_quietly(path: str) -> None:

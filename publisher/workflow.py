@@ -291,14 +291,12 @@ def archive_files(root: Path, base: Path, files: dict[str, str]) -> None:
 def materialise(root: Path, files: dict[str, str], target: Path) -> None:
     """Write an approved version's archived bytes into ``target`` (a ``content/`` folder); every
     path is checked and must stay inside ``target``."""
+    from .cache import copy_verified
+
     for rel, sha in files.items():
         dest = _confined(target, rel)
-        source = archive_path(root, sha)
-        data = source.read_bytes()
-        if hashlib.sha256(data).hexdigest() != sha:
+        if not copy_verified(archive_path(root, sha), dest, sha):  # streamed: memory stays flat
             raise WorkflowError(f"存档文件 {rel} 已损坏", f"the archived copy of {rel} is corrupted")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
 
 
 # -- signatures ----------------------------------------------------------------------------
