@@ -62,6 +62,8 @@ MAX_PERIODS = 36
 #: Display aggregates from the finest to the coarsest: a chart is drawn at the first one, from
 #: its own ``aggregate`` on, at which it keeps within the budget.
 LEVELS = ("none", "daily-mean", "weekly-mean", "monthly-mean", "yearly-mean")
+#: Bytes of CSV parsed at a time when reading a file for its charts.
+READ_BLOCK_BYTES = 16 << 20
 #: Hourly rows per call of the HJ 633 daily averaging, which holds several copies of its input
 #: (and runs fastest on blocks of about this size).
 AQI_BLOCK_ROWS = 500_000
@@ -202,11 +204,15 @@ def _read_columns(resource: Resource, columns: list[str], tz: str) -> pd.DataFra
             return _read_slowly(resource, columns, tz)
     if list(resource.missing_values or [""]) != [""]:
         return _read_slowly(resource, columns, tz)
+    options = {"parse_options": pacsv.ParseOptions(newlines_in_values=True),
+               "convert_options": pacsv.ConvertOptions(include_columns=columns, column_types=types, null_values=[""],
+                                                       strings_can_be_null=True, quoted_strings_can_be_null=True)}
     try:
-        table = pacsv.read_csv(resource.path, parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                               convert_options=pacsv.ConvertOptions(
-                                   include_columns=columns, column_types=types, null_values=[""],
-                                   strings_can_be_null=True, quoted_strings_can_be_null=True))
+        try:  # a block at a time: the reader's buffers never hold the whole file (half the memory)
+            table = pacsv.open_csv(resource.path, read_options=pacsv.ReadOptions(block_size=READ_BLOCK_BYTES),
+                                   **options).read_all()
+        except pa.ArrowInvalid:  # a number column typed from the first block only, then text or decimals
+            table = pacsv.read_csv(resource.path, **options)
     except (pa.ArrowException, KeyError):  # a missing column, a cell that does not convert
         return _read_slowly(resource, columns, tz)
     for name in columns:
@@ -217,6 +223,7 @@ def _read_columns(resource: Resource, columns: list[str], tz: str) -> pd.DataFra
             return _read_slowly(resource, columns, tz)
     frame = table.to_pandas(split_blocks=True, self_destruct=True)  # frees each Arrow column once converted
     del table
+    pa.default_memory_pool().release_unused()  # else the allocator keeps what the reader used
     for name in columns:
         kind = fields[name].type
         if kind == "datetime":

@@ -208,7 +208,9 @@ def test_daily_aqi_in_blocks_of_stations_equals_all_at_once(monkeypatch: pytest.
     assert (blocks.figure_json, blocks.summary, blocks.table_rows) == (whole.figure_json, whole.summary, whole.table_rows)
 
 
-def test_dataset_frames_read_only_the_charted_columns_as_read_resource_types_them(tmp_path: Path) -> None:
+def test_dataset_frames_read_only_the_charted_columns_as_read_resource_types_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    read_slowly = charts._read_slowly
     csv = tmp_path / "r.csv"
     csv.write_text("\ufeffstation_id,time,day,pm25,count,secret,note\n"
                    "aq-a,2025-01-01T01:00:00+08:00,2025-01-01,12.5,3,x,a\n"
@@ -219,14 +221,18 @@ def test_dataset_frames_read_only_the_charted_columns_as_read_resource_types_the
     chart = _chart("timeseries", ["pm25", "count"], x="time", group="secret")
     by_day = _chart("bar", ["pm25"], x="day", group="station_id")
     ds = _dataset(fields, [chart, by_day], csv)
+    slowly = []
+    monkeypatch.setattr(charts, "_read_slowly", lambda *args: slowly.append(args) or read_slowly(*args))
     frame = dataset_frames(ds, "Asia/Shanghai")["r"]
     assert list(frame.columns) == ["station_id", "time", "day", "pm25", "count"]  # never "secret" nor "note"
     pd.testing.assert_frame_equal(frame, read_resource(ds.resources[0])[list(frame.columns)])
-    # a time without its offset is read as read_resource reads it
+    assert not slowly
+    # a time without its offset, which pyarrow refuses, is read by read_resource as before
     csv.write_text(csv.read_text(encoding="utf-8").replace("2025-01-01T02:00:00+08:00", "2025-01-01T02:00:00"),
                    encoding="utf-8")
     frame = dataset_frames(ds, "Asia/Shanghai")["r"]
     pd.testing.assert_frame_equal(frame, read_resource(ds.resources[0])[list(frame.columns)])
+    assert len(slowly) == 1
 
 
 def test_the_note_under_a_chart_links_to_the_downloads(approved_portal: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,3 +252,18 @@ def test_the_note_under_a_chart_links_to_the_downloads(approved_portal: Path, mo
         language = "en/" if rel.startswith("en/") else ""
         assert target == (output / language / "datasets/air-mini/index.html").resolve()
         assert 'id="downloads"' in target.read_text(encoding="utf-8")
+
+
+def test_a_number_column_typed_from_its_first_block_is_read_again_whole(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    csv = tmp_path / "r.csv"
+    rows = [f"aq-a,2025-01-{1 + i // 24:02d}T{i % 24:02d}:00:00+08:00,{i}" for i in range(200)]
+    csv.write_text("station_id,time,pm25\n" + "\n".join(rows) + "\naq-a,2025-01-10T01:00:00+08:00,7.5\n", encoding="utf-8")
+    fields = [_field("station_id", "string"), _field("time", "datetime"), _field("pm25", unit="μg/m³")]
+    ds = _dataset(fields, [_chart("timeseries", ["pm25"], x="time")], csv)
+    monkeypatch.setattr(charts, "READ_BLOCK_BYTES", 1024)  # the first blocks hold whole numbers only
+    with monkeypatch.context() as m:
+        m.setattr(charts, "_read_slowly", lambda *args: pytest.fail("read by pandas"))
+        frame = dataset_frames(ds, "Asia/Shanghai")["r"]
+    assert frame["pm25"].dtype == np.float64 and frame["pm25"].iloc[-1] == 7.5
+    pd.testing.assert_frame_equal(frame, read_resource(ds.resources[0]))
