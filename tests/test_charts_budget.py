@@ -238,7 +238,8 @@ def test_dataset_frames_read_only_the_charted_columns_as_read_resource_types_the
 def test_the_note_under_a_chart_links_to_the_downloads(approved_portal: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from publisher.site import build_site
 
-    monkeypatch.setattr(charts, "MAX_POINTS", 20)  # the fixture's 96 hours are then drawn as daily means
+    monkeypatch.setattr(charts, "MAX_POINTS", 20)  # the fixture's two days of hours are then drawn as daily means
+    monkeypatch.setattr(charts, "MAX_TABLE_ROWS", 1)  # and the tables under the charts capped
     build_site(approved_portal)
     output = approved_portal / "output"
     for rel in ("datasets/air-mini/index.html", "en/datasets/air-mini/index.html", "bulletins/air-2025-01.html",
@@ -252,6 +253,8 @@ def test_the_note_under_a_chart_links_to_the_downloads(approved_portal: Path, mo
         language = "en/" if rel.startswith("en/") else ""
         assert target == (output / language / "datasets/air-mini/index.html").resolve()
         assert 'id="downloads"' in target.read_text(encoding="utf-8")
+        capped = re.search(r'<p class="meta">(?:表中为最近 1 行|The table shows the latest 1 )[^<]*<a href="([^"]+)">', html)
+        assert capped and capped.group(1) == note.group(2) + "#downloads", rel
 
 
 def test_a_number_column_typed_from_its_first_block_is_read_again_whole(tmp_path: Path,
