@@ -1,8 +1,13 @@
 """Plotly charts built at build time from released data files.
 
 A chart is a figure (JSON for plotly.js), a short text summary and a small data table, so that
-each chart has its numbers one click away and is readable without JavaScript or sight. Large
-series are aggregated for display only (daily or monthly means); downloads keep every row.
+each chart has its numbers one click away and is readable without JavaScript or sight.
+
+Every chart keeps within a fixed budget, whatever the years and the number of stations, so that
+no page grows with the data (see "Charts" in docs/content-model.md): a long series is drawn from
+coarser means (daily, weekly, monthly, then yearly), more than MAX_GROUPS stations (sections,
+enterprises) are drawn as the mean of all and the highest few, and an AQI calendar shows the
+latest year. The note under the chart says what it shows; the downloads keep every row.
 
 The figure is written as a plain ``{"data": [...], "layout": {...}}`` dictionary rather than
 through ``plotly.graph_objects``: the output is then compact (dates as short strings, numbers
@@ -25,11 +30,15 @@ import hashlib
 import io
 import json
 import math
-from dataclasses import dataclass, field
+import weakref
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from .content import Chart, Dataset, Resource
 
@@ -37,9 +46,27 @@ from .content import Chart, Dataset, Resource
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 MAX_TABLE_ROWS = 400
-#: Above this many plotted points a chart without an explicit ``aggregate`` is drawn from daily
-#: (then monthly) means, so a year of hourly data for ten stations stays a small page.
+# The budget of one chart. A visitor on a phone over a slow link gets at most some 100 KB of
+# figure data per chart (6,000 values), a legend or a map that fits the screen, and the note
+# saying what is drawn instead of every value.
+#: Values one chart draws: the points of all its lines, its bars, the cells of a heat map.
 MAX_POINTS = 6000
+#: Stations (sections, enterprises) drawn one by one; with more, SUMMARY_SERIES are drawn.
+MAX_GROUPS = 10
+#: Series drawn for more than MAX_GROUPS groups: the mean of all and the five highest, or, where a
+#: mean means nothing (permit limits, water classes), the six highest (worst).
+SUMMARY_SERIES = 6
+#: Bars along the axis of a bar chart, months (else years) of an aqi-levels chart, periods of a
+#: water-class map: more would be slivers on a phone.
+MAX_PERIODS = 36
+#: Display aggregates from the finest to the coarsest: a chart is drawn at the first one, from
+#: its own ``aggregate`` on, at which it keeps within the budget.
+LEVELS = ("none", "daily-mean", "weekly-mean", "monthly-mean", "yearly-mean")
+#: Bytes of CSV parsed at a time when reading a file for its charts.
+READ_BLOCK_BYTES = 16 << 20
+#: Hourly rows per call of the HJ 633 daily averaging, which holds several copies of its input
+#: (and runs fastest on blocks of about this size).
+AQI_BLOCK_ROWS = 500_000
 #: HJ 633-2012 Annex A colours, used when the standards package cannot be read.
 AQI_COLOURS = ["#00E400", "#FFFF00", "#FF7E00", "#FF0000", "#99004C", "#7E0023"]
 #: GB 3838 classes I … 劣V, a sequential palette (blue = clean, red = worst).
@@ -67,6 +94,11 @@ class RenderedChart:
     @property
     def data_bytes(self) -> int:
         return len(self.figure_json.encode("utf-8"))
+
+    @property
+    def dataset_id(self) -> str:
+        """The dataset the chart is drawn from, whose page lists the downloads."""
+        return self.ref.split("/", 1)[0]
 
     @property
     def height(self) -> int:
@@ -143,6 +175,102 @@ def _parse_resource(resource: Resource, source: io.BytesIO, tz: str) -> pd.DataF
     return frame
 
 
+def _chart_columns(resource: Resource, charts: list[Chart]) -> list[str]:
+    """The columns of ``resource`` that ``charts`` draw, filter or split by (sensitive ones never)."""
+    wanted = {"parameter"}  # data in long format are split by it (see _keys)
+    for c in charts:
+        wanted |= {c.x, *c.y, *([c.group] if c.group else [])}
+        if isinstance(c.options.get("filter"), dict):
+            wanted |= {str(k) for k in c.options["filter"]}
+        wanted |= {str(c.options[k]) for k in ("split", "limit") if c.options.get(k)}
+    return [f.name for f in resource.fields if f.name in wanted and not f.sensitive]
+
+
+def _read_columns(resource: Resource, columns: list[str], tz: str) -> pd.DataFrame:
+    """``columns`` of a released CSV, typed as :func:`read_resource` types them, read by pyarrow
+    from the file itself (in parallel, no other column parsed, no copy of the bytes).
+
+    A file pyarrow would read otherwise than pandas (a time without its UTC offset, text in a
+    number column, missing values other than the empty cell) goes to :func:`read_resource`."""
+    fields = {f.name: f for f in resource.fields}
+    types: dict[str, pa.DataType] = {}
+    for name in columns:
+        kind = fields[name].type
+        if kind == "datetime":
+            types[name] = pa.timestamp("us", tz="UTC")
+        elif kind in ("string", "date"):
+            types[name] = pa.string()
+        elif kind not in ("number", "integer"):  # numbers: int64 when every cell is one, as pandas
+            return _read_slowly(resource, columns, tz)
+    if list(resource.missing_values or [""]) != [""]:
+        return _read_slowly(resource, columns, tz)
+    options = {"parse_options": pacsv.ParseOptions(newlines_in_values=True),
+               "convert_options": pacsv.ConvertOptions(include_columns=columns, column_types=types, null_values=[""],
+                                                       strings_can_be_null=True, quoted_strings_can_be_null=True)}
+    try:
+        try:  # a block at a time: the reader's buffers never hold the whole file (half the memory)
+            table = pacsv.open_csv(resource.path, read_options=pacsv.ReadOptions(block_size=READ_BLOCK_BYTES),
+                                   **options).read_all()
+        except pa.ArrowInvalid:  # a number column typed from the first block only, then text or decimals
+            table = pacsv.read_csv(resource.path, **options)
+    except (pa.ArrowException, KeyError):  # a missing column, a cell that does not convert
+        return _read_slowly(resource, columns, tz)
+    for name in columns:
+        kind = table.schema.field(name).type
+        if pa.types.is_null(kind):  # every cell empty: pandas makes it a float column
+            table = table.set_column(table.schema.get_field_index(name), name, table.column(name).cast(pa.float64()))
+        elif name not in types and not (pa.types.is_int64(kind) or pa.types.is_float64(kind)):
+            return _read_slowly(resource, columns, tz)
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)  # frees each Arrow column once converted
+    del table
+    pa.default_memory_pool().release_unused()  # else the allocator keeps what the reader used
+    for name in columns:
+        kind = fields[name].type
+        if kind == "datetime":
+            frame[name] = frame[name].dt.tz_convert(tz)
+        elif kind == "date":
+            frame[name] = pd.to_datetime(frame[name], format="ISO8601")
+        elif kind == "string":
+            frame[name] = frame[name].astype("string")
+    return frame
+
+
+def _read_slowly(resource: Resource, columns: list[str], tz: str) -> pd.DataFrame:
+    frame = read_resource(resource, tz)
+    return frame[[c for c in columns if c in frame]]
+
+
+# -- computations shared by the charts of one frame ----------------------------------------------
+
+_SHARED: dict[int, tuple[weakref.ref, dict[tuple, Any]]] = {}
+
+
+def _shared(frame: pd.DataFrame, key: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()``, once per data frame and ``key``: the charts drawn from one frame, and the
+    two languages of each chart, share their keys, means and daily AQI, which on years of hourly
+    data cost far more than drawing. Kept while the frame lives (a frame is never changed once
+    charts are drawn from it); what is returned must not be changed either."""
+    ident = id(frame)
+    entry = _SHARED.get(ident)
+    if entry is None or entry[0]() is not frame:
+        entry = _SHARED[ident] = (weakref.ref(frame, lambda ref: _forget(ident, ref)), {})
+    values = entry[1]
+    if key not in values:
+        values[key] = compute()
+    return values[key]
+
+
+def _forget(ident: int, ref: weakref.ref) -> None:
+    if ident in _SHARED and _SHARED[ident][0] is ref:
+        del _SHARED[ident]
+
+
+def _spec(chart: Chart) -> tuple:
+    """What a chart's data depend on (not its id or title): charts alike share their computations."""
+    return (chart.kind, chart.x, tuple(chart.y), chart.group, chart.aggregate,
+            json.dumps(chart.options, sort_keys=True, default=str))
+
+
 # -- shared helpers ------------------------------------------------------------------------------
 
 
@@ -152,36 +280,6 @@ def _is_time(series: pd.Series) -> bool:
 
 def _naive(series: pd.Series) -> pd.Series:
     return series.dt.tz_localize(None) if getattr(series.dt, "tz", None) is not None else series
-
-
-def _effective_aggregate(frame: pd.DataFrame, chart: Chart) -> str:
-    """The aggregate used for display: the chart's own, or a coarser one for very long series."""
-    if chart.aggregate != "none" or not _is_time(frame[chart.x]):
-        return chart.aggregate
-    points = len(frame) * max(1, len(chart.y))
-    if points <= MAX_POINTS:
-        return "none"
-    groups = frame[chart.group].nunique() if chart.group else 1
-    days = _naive(frame[chart.x]).dt.normalize().nunique()
-    return "daily-mean" if days * groups * len(chart.y) <= MAX_POINTS else "monthly-mean"
-
-
-def _aggregate(frame: pd.DataFrame, chart: Chart, aggregate: str | None = None) -> pd.DataFrame:
-    aggregate = aggregate or chart.aggregate
-    keys = [chart.group] if chart.group else []
-    columns = [c for c in chart.y if c in frame]
-    if aggregate == "none":
-        return frame[[*keys, chart.x, *columns]].sort_values([*keys, chart.x])
-    x = _naive(frame[chart.x])
-    period = x.dt.to_period("D" if aggregate == "daily-mean" else "M").dt.start_time
-    grouped = frame.assign(**{chart.x: period}).groupby([*keys, chart.x], sort=True)[columns].mean()
-    return grouped.round(3).reset_index()
-
-
-AGGREGATE_NOTES = {
-    "daily-mean": ("图中为日均值；完整数据见下载文件。", "The chart shows daily means; the downloads hold every value."),
-    "monthly-mean": ("图中为月均值；完整数据见下载文件。", "The chart shows monthly means; the downloads hold every value."),
-}
 
 
 def _label(resource: Resource, column: str, lang: str) -> str:
@@ -292,6 +390,308 @@ def _cap(rows: list[list[str]]) -> tuple[list[list[str]], int]:
     return rows[-MAX_TABLE_ROWS:], len(rows)
 
 
+# -- series, periods and the budget --------------------------------------------------------------
+
+MEAN = "\x00mean"  # the series of the mean of all groups, drawn first when groups are summarised
+#: How a note names the groups, by the registry list their column references.
+GROUP_NOUNS = {"air_stations": ("站点", "stations"), "water_sections": ("断面", "sections"),
+               "enterprises": ("企业", "enterprises")}
+AGGREGATE_NAMES = {
+    "daily-mean": ("日均值", "daily means"),
+    "weekly-mean": ("周均值（周一至周日）", "weekly means (Monday to Sunday)"),
+    "monthly-mean": ("月均值", "monthly means"),
+    "yearly-mean": ("年均值", "yearly means"),
+}
+
+
+@dataclass
+class _Keys:
+    """The rows a chart draws from, each with its series and local day as small integers, so
+    that grouping millions of rows is integer arithmetic."""
+
+    rows: pd.DataFrame  # the frame, or the rows ``options.filter`` keeps
+    chart: Chart  # as drawn: ``group`` is "_series" when the data are split by parameter
+    codes: np.ndarray  # each row's series: an index into ``series`` (-1: none)
+    series: pd.Index  # the series (group values, or "group|parameter"), sorted
+    day: np.ndarray | None  # each row's local day: an index into ``days`` (-1: none); None unless x is a time
+    days: np.ndarray | None  # the distinct days as day numbers (since 1970-01-01), sorted
+    split: dict[str, tuple[str, str]] = field(default_factory=dict)  # series → (group value, parameter)
+
+    def present_days(self) -> np.ndarray:
+        """The days (day numbers) that some row falls on."""
+        assert self.day is not None and self.days is not None
+        return self.days[np.bincount(self.day[self.day >= 0], minlength=len(self.days)) > 0]
+
+
+def _local_days(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each time's local day, as an index into the sorted distinct days (-1: no time), and those days."""
+    day = _naive(times).to_numpy().astype("datetime64[D]")
+    valid = ~np.isnat(day)
+    codes = np.full(len(day), -1, dtype=np.int64)
+    codes[valid], days = pd.factorize(day[valid].astype(np.int64), sort=True)
+    return codes, np.asarray(days, dtype=np.int64)
+
+
+def _group_codes(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, pd.Index]:
+    """Each row's value of ``column`` as an index into its sorted distinct values (-1: none)."""
+    return _shared(frame, ("codes", column), lambda: pd.factorize(frame[column], sort=True))
+
+
+def _keys(frame: pd.DataFrame, chart: Chart, select: bool = True) -> _Keys:
+    """The rows of ``frame`` that ``chart`` draws (``options.filter``) and their series: the
+    group, or, for data in long format (one row per parameter, as emissions reports are), one
+    series per group and parameter (``options.split``, by default the column ``parameter`` when
+    it holds several values), so that values of different parameters are never joined into one
+    line. ``select=False``: every row, by group."""
+    keep = None
+    wanted = chart.options.get("filter") if select else None
+    if isinstance(wanted, dict):
+        keep = np.ones(len(frame), dtype=bool)
+        for column, values in wanted.items():
+            if column in frame:
+                values = values if isinstance(values, list) else [values]
+                keep &= frame[column].astype(str).isin([str(v) for v in values]).to_numpy()
+    rows = frame if keep is None else frame[keep]
+    split = chart.options.get("split") if select else None
+    if select and split is None and not wanted and "parameter" in rows and rows["parameter"].nunique() > 1:
+        split = "parameter"
+    labels: dict[str, tuple[str, str]] = {}
+    if split and split in rows:
+        group = rows[chart.group].astype(str) if chart.group else pd.Series("", index=rows.index)
+        codes, series = pd.factorize(group + "|" + rows[split].astype(str), sort=True)
+        labels = {k: tuple(k.split("|", 1)) for k in series}
+        chart = replace(chart, group="_series")
+    elif chart.group:
+        codes, series = _group_codes(frame, chart.group)
+        codes = codes if keep is None else codes[keep]
+    else:
+        codes, series = np.zeros(len(rows), dtype=np.int64), pd.Index([None])
+    day = days = None
+    if _is_time(frame[chart.x]):
+        day, days = _shared(frame, ("days", chart.x), lambda: _local_days(frame[chart.x]))
+        day = day if keep is None else day[keep]
+    return _Keys(rows, chart, np.asarray(codes), series, day, days, labels)
+
+
+def _period_starts(days: np.ndarray, level: str) -> np.ndarray:
+    """The first day of the period (day, week from Monday, month, year) that each day is in."""
+    if level == "daily-mean":
+        return days
+    if level == "weekly-mean":
+        return days - (days - 4) % 7  # 1970-01-05 was a Monday
+    unit = "M" if level == "monthly-mean" else "Y"
+    return days.astype("datetime64[D]").astype(f"datetime64[{unit}]").astype("datetime64[D]").astype(np.int64)
+
+
+def _periods(keys: _Keys, level: str) -> tuple[np.ndarray, pd.Series]:
+    """Each row's period at ``level`` as an index into the periods (-1: none), and the periods'
+    labels: their first day (a week's Monday, but never before the first day with data), or at
+    level "none" the values of x themselves."""
+    if level == "none":
+        codes, values = pd.factorize(keys.rows[keys.chart.x], sort=True)
+        return codes, pd.Series(values)
+    assert keys.day is not None and keys.days is not None
+    of_day, starts = pd.factorize(_period_starts(keys.days, level), sort=True)
+    period = np.where(keys.day >= 0, of_day[keys.day], -1)
+    starts = np.asarray(starts, dtype=np.int64)
+    if level == "weekly-mean" and (keys.day >= 0).any():
+        starts = np.maximum(starts, keys.present_days()[0])
+    return period, pd.Series(pd.to_datetime(starts.astype("datetime64[D]")))
+
+
+def _reduce(keys: _Keys, level: str, values: dict[str, np.ndarray], how: str = "mean",
+            by_series: bool = True) -> pd.DataFrame:
+    """``how`` (mean, max) of ``values`` (arrays as long as the rows) per series and period, or
+    per period over every series: rows of the group (when the chart has one and ``by_series``),
+    x and the values, sorted by series and period."""
+    chart = keys.chart
+    period, labels = _periods(keys, level)
+    ok = (keys.codes >= 0) & (period >= 0)
+    key = keys.codes[ok] * len(labels) + period[ok] if by_series else period[ok]
+    reduced = pd.DataFrame({c: v[ok] for c, v in values.items()}).groupby(key, sort=True).agg(how)
+    found = reduced.index.to_numpy()
+    data = reduced.reset_index(drop=True)
+    data.insert(0, chart.x, labels.take(found % len(labels)).reset_index(drop=True))
+    if chart.group and by_series:
+        data.insert(0, chart.group, keys.series.take(found // len(labels)))
+    return data
+
+
+def _numeric(keys: _Keys, columns: list[str]) -> dict[str, np.ndarray]:
+    return {c: keys.rows[c].to_numpy(dtype=float, na_value=np.nan) for c in columns}
+
+
+def _means(keys: _Keys, level: str, columns: list[str]) -> pd.DataFrame:
+    """The mean of ``columns`` per series and period, rounded: rows of group (when the chart has
+    one), x and ``columns``, sorted by series and period. At level "none", the rows themselves."""
+    chart = keys.chart
+    if level != "none":
+        return _reduce(keys, level, _numeric(keys, columns)).round({c: 3 for c in columns})
+    rows = keys.codes >= 0
+    data = keys.rows[[chart.x, *columns]][rows].reset_index(drop=True)
+    if chart.group:
+        data.insert(0, chart.group, keys.series.take(keys.codes[rows]))
+    return data.sort_values([*([chart.group] if chart.group else []), chart.x])
+
+
+def _mean_of_all(keys: _Keys, level: str, columns: list[str]) -> pd.DataFrame:
+    """The mean of ``columns`` over every series, per period (per value of x at level "none")."""
+    data = _reduce(keys, level, _numeric(keys, columns), by_series=False).round({c: 3 for c in columns})
+    if keys.chart.group:
+        data.insert(0, keys.chart.group, MEAN)
+    return data
+
+
+def _highest(keys: _Keys, values: np.ndarray, count: int) -> list[int]:
+    """The ``count`` series with the highest mean of ``values`` (ties: in series order)."""
+    n = len(keys.series)
+    ok = (keys.codes >= 0) & ~np.isnan(values)
+    sums = np.bincount(keys.codes[ok], weights=values[ok], minlength=n)
+    counts = np.bincount(keys.codes[ok], minlength=n)
+    means = np.where(counts > 0, sums / np.maximum(counts, 1), -np.inf)
+    return [int(i) for i in np.lexsort((np.arange(n), -means))[:count]]
+
+
+def _level(keys: _Keys, drawn: list[int], with_mean: bool, per_series: int, start: str,
+           max_periods: int | None = None, levels: tuple[str, ...] = LEVELS) -> str:
+    """The display aggregate: ``start`` or the first coarser one of ``levels`` at which the drawn
+    series (``per_series`` values each per period) keep within MAX_POINTS, and within
+    ``max_periods`` periods. A chart whose x is not a time keeps ``start``."""
+    if keys.day is None:
+        return start
+    series = (len(drawn) + with_mean) * per_series
+    present = keys.present_days()
+    for level in levels[levels.index(start):]:
+        if level == "none":
+            counts = np.bincount(keys.codes[keys.codes >= 0], minlength=len(keys.series))
+            points = int(counts[drawn].sum()) * per_series
+            periods = 0
+            if points <= MAX_POINTS and (with_mean or max_periods):
+                periods = int(keys.rows[keys.chart.x][keys.codes >= 0].nunique())
+                points += periods * per_series * with_mean
+        else:
+            periods = len(np.unique(_period_starts(present, level)))
+            points = periods * series
+        if points <= MAX_POINTS and (max_periods is None or periods <= max_periods):
+            return level
+    return levels[-1]
+
+
+def _group_noun(resource: Resource, chart: Chart) -> tuple[str, str]:
+    if chart.group == "_series":
+        return "系列", "series"
+    f = resource.field(chart.group) if chart.group else None
+    return GROUP_NOUNS.get(f.references if f and f.references else "", ("组", "groups"))
+
+
+def _which_groups(resource: Resource, chart: Chart, total: int, shown: int, how: str) -> tuple[str, str]:
+    """How a note names the groups drawn: "mean" (the mean of all and the highest), "highest",
+    "worst" (water quality), "aqi" (the mean of all and the highest mean AQI)."""
+    zh, en = _group_noun(resource, chart)
+    if how == "mean":
+        return (f"全部 {total} 个{zh}的平均及平均值最高的 {shown} 个{zh}",
+                f"the mean of all {total} {en} and the {shown} {en} with the highest mean")
+    if how == "aqi":
+        return (f"全部 {total} 个{zh}的平均及平均空气质量指数最高的 {shown} 个{zh}",
+                f"the mean of all {total} {en} and the {shown} {en} with the highest mean AQI")
+    if how == "worst":
+        return (f"水质最差的 {shown} 个{zh}（共 {total} 个）", f"the {shown} {en} with the worst water quality (of {total})")
+    return f"平均值最高的 {shown} 个{zh}（共 {total} 个）", f"the {shown} {en} with the highest mean (of {total})"
+
+
+def _note(what: tuple[str, str] | None, groups: tuple[str, str] | None = None) -> dict[str, str]:
+    """The note under a chart drawn otherwise than from every value: what it shows (``what``:
+    means, a window, classes of means), of which groups, and where every value is."""
+    if what is None and groups is None:
+        return {}
+    if what and groups:
+        zh, en = f"{groups[0]}的{what[0]}", f"{what[1]} for {groups[1]}"
+    else:
+        zh, en = what or groups  # type: ignore[misc]
+    return {"zh": f"图中为{zh}；完整数据见下载文件。", "en": f"The chart shows {en}; the downloads hold every value."}
+
+
+@dataclass
+class _Plain:
+    """What a timeseries, bar, limits or heatmap chart draws, in either language."""
+
+    chart: Chart  # as drawn (see _Keys)
+    aggregate: str
+    data: pd.DataFrame  # every series at the display aggregate: for the summary and exceedances
+    drawn: pd.DataFrame  # the series drawn (the mean of all as MEAN), same columns
+    order: list[Any]  # their group values in drawing order ([None] without a group)
+    total: int  # series in the data
+    summarised: bool  # drawn: the mean of all (but for limits) and the highest
+    split: dict[str, tuple[str, str]]
+
+
+def _plain(frame: pd.DataFrame, chart: Chart) -> _Plain:
+    return _shared(frame, ("plain", *_spec(chart)), lambda: _plain_data(frame, chart))
+
+
+def _plain_data(frame: pd.DataFrame, chart: Chart) -> _Plain:
+    keys = _keys(frame, chart)
+    chart = keys.chart
+    columns = [c for c in chart.y if c in frame]
+    total = len(keys.series)
+    summarised = total > MAX_GROUPS
+    with_mean = summarised and chart.kind != "limits"  # a mean of enterprises has no permit limit
+    if summarised:
+        first = keys.rows[chart.y[0]].to_numpy(dtype=float, na_value=np.nan)
+        drawn = _highest(keys, first, SUMMARY_SERIES - with_mean)
+    else:
+        drawn = list(range(total))
+    level = _level(keys, drawn, with_mean, max(1, len(chart.y)), chart.aggregate,
+                   MAX_PERIODS if chart.kind == "bar" else None)
+    data = _means(keys, level, columns)
+    order = [keys.series[i] for i in drawn] if chart.group else [None]
+    shown = data
+    if summarised:
+        shown = data[data[chart.group].isin(order)]
+        if with_mean:
+            shown = pd.concat([_mean_of_all(keys, level, columns), shown], ignore_index=True)
+            order = [MEAN, *order]
+    if level == "yearly-mean":
+        data, shown = _as_years(data, chart.x), _as_years(shown, chart.x)
+    return _Plain(chart, level, data, shown, order, total, summarised, keys.split)
+
+
+def _as_years(data: pd.DataFrame, x: str) -> pd.DataFrame:
+    """Yearly means labelled by their year (a category axis), not by their first day."""
+    return data.assign(**{x: data[x].dt.strftime("%Y")})
+
+
+def _plain_names(plain: _Plain, resource: Resource, names: dict[str, str], lang: str) -> dict[str, str]:
+    """Display names of the series: the group's name, with its parameter for split data, and the mean."""
+    names = dict(names)
+    for key, (group, parameter) in plain.split.items():
+        names[key] = " · ".join(p for p in (names.get(group, group), parameter) if p)
+    names[MEAN] = _mean_name(resource, plain.chart, plain.total, lang)
+    return names
+
+
+def _mean_name(resource: Resource, chart: Chart, total: int, lang: str) -> str:
+    zh, en = _group_noun(resource, chart)
+    return f"全部 {total} 个{zh}平均" if lang == "zh" else f"Mean of all {total} {en}"
+
+
+def _plain_note(plain: _Plain, chart: Chart, resource: Resource) -> dict[str, str]:
+    what = AGGREGATE_NAMES.get(plain.aggregate) if plain.aggregate != chart.aggregate else None
+    groups = None
+    if plain.summarised:
+        how = "mean" if MEAN in plain.order else "highest"
+        groups = _which_groups(resource, plain.chart, plain.total, len(plain.order) - (how == "mean"), how)
+    return _note(what, groups)
+
+
+def _parts(plain: _Plain) -> list[tuple[Any, pd.DataFrame]]:
+    """The drawn series in drawing order, each with its rows."""
+    if not plain.chart.group:
+        return [(None, plain.drawn)]
+    by_group = dict(tuple(plain.drawn.groupby(plain.chart.group, sort=False)))
+    return [(g, by_group[g]) for g in plain.order if g in by_group]
+
+
 # -- the chart kinds -----------------------------------------------------------------------------
 
 
@@ -300,7 +700,8 @@ def build_chart(dataset: Dataset, chart: Chart, frame: pd.DataFrame, lang: str =
     """Build one chart's figure, summary and table from the resource's data frame.
 
     ``names`` maps group values (station ids) to display names; ``registry`` gives permit limits
-    for ``limits`` charts and section details for ``water-class`` charts.
+    for ``limits`` charts and section details for ``water-class`` charts. Building the same chart
+    from the same frame in the other language reuses the computed data.
     """
     resource = dataset.resource(chart.resource)
     assert resource is not None  # content loading already refused charts without a resource
@@ -327,13 +728,6 @@ def build_chart(dataset: Dataset, chart: Chart, frame: pd.DataFrame, lang: str =
     )
 
 
-def _note(aggregate: str, chart: Chart) -> dict[str, str]:
-    if aggregate == chart.aggregate or aggregate not in AGGREGATE_NOTES:
-        return {}
-    zh, en = AGGREGATE_NOTES[aggregate]
-    return {"zh": zh, "en": en}
-
-
 def _permit_limits(chart: Chart, registry: dict, groups: list[Any]) -> dict[tuple[Any, str], float]:
     """(group, column) → limit: from ``options.limits`` or the enterprises' permit limits."""
     limits: dict[tuple[Any, str], float] = {}
@@ -352,17 +746,18 @@ def _permit_limits(chart: Chart, registry: dict, groups: list[Any]) -> dict[tupl
 def _lines(chart: Chart, resource: Resource, frame: pd.DataFrame, lang: str,
            names: dict[str, str], registry: dict) -> dict[str, Any]:
     """timeseries, bar and limits."""
-    frame, chart, names = _long_format(frame, chart, names)
-    aggregate = _effective_aggregate(frame, chart)
-    data = _aggregate(frame, chart, aggregate)
-    groups = list(data.groupby(chart.group, sort=True)) if chart.group else [(None, data)]
+    declared = chart
+    plain = _plain(frame, chart)
+    chart, data = plain.chart, plain.data
+    names = _plain_names(plain, resource, names, lang)
+    parts = _parts(plain)
     # a column holding the limit, drawn dashed: options.limit, or a y column named "limit"
     limit_column = chart.options.get("limit") or ("limit" if chart.kind == "limits" and "limit" in chart.y else None)
-    limits = _permit_limits(chart, registry, [g for g, _ in groups]) if chart.kind == "limits" else {}
+    limits = _permit_limits(chart, registry, [g for g, _ in parts]) if chart.kind == "limits" else {}
+    yearly = plain.aggregate == "yearly-mean"
     traces: list[dict[str, Any]] = []
     colour = 0
-    exceed = 0
-    for group_value, part in groups:
+    for group_value, part in parts:
         x = _x_values(part[chart.x])
         for column in chart.y:
             label = names.get(str(group_value), str(group_value)) if group_value is not None else _label(resource, column, lang)
@@ -383,66 +778,57 @@ def _lines(chart: Chart, resource: Resource, frame: pd.DataFrame, lang: str,
                                "line": {"color": style, "width": 1.5}, "connectgaps": False})
             limit = limits.get((group_value, column))
             if limit is not None and x:
-                exceed += int((part[column] > limit).sum())
                 limit_label = ("排放限值" if lang == "zh" else "Permit limit") + f" {_num(limit)}"
                 traces.append({"type": "scatter", "mode": "lines", "x": [x[0], x[-1]], "y": [limit, limit],
                                "name": f"{label} · {limit_label}", "hoverinfo": "skip",
                                "line": {"color": style, "dash": "dash", "width": 1.5}})
             colour += 1
-    if limit_column and limit_column in data:
-        exceed += int((data[[c for c in chart.y if c != limit_column]].max(axis=1) > data[limit_column]).sum())
-    # a date axis needs no title (and a long legend below would run into it)
-    x_title = "" if _is_time(data[chart.x]) else _label(resource, chart.x, lang)
+    # a date axis needs no title (and a long legend below would run into it); years are categories
+    x_title = "" if _is_time(data[chart.x]) or yearly else _label(resource, chart.x, lang)
     layout = _layout(lang, x_title, _label(resource, chart.y[0], lang),
                      barmode="group", hovermode="x unified" if chart.kind != "bar" else "closest",
-                     xaxis=_time_axis(traces))
-    columns, rows = _table(data, chart, resource, lang, names)
+                     xaxis={"type": "category"} if yearly else _time_axis(traces))
+    columns, rows = _table(plain.drawn, chart, resource, lang, names, plain.order)
     summary = _summary(data, chart, resource, names)
     if chart.kind == "limits" and (limits or limit_column):
+        exceed = _exceedances(plain, registry, limit_column)
         summary = {
             "zh": summary["zh"] + f"超过排放限值 {exceed} 次。",
             "en": summary["en"] + f" The permit limit was exceeded {exceed} times.",
         }
     return {"data": traces, "layout": layout, "columns": columns, "rows": rows, "summary": summary,
-            "note": _note(aggregate, chart)}
+            "note": _plain_note(plain, declared, resource)}
 
 
-def _long_format(frame: pd.DataFrame, chart: Chart, names: dict[str, str]) -> tuple[pd.DataFrame, Chart, dict[str, str]]:
-    """Rows filtered by ``options.filter`` ({column: value or [values]}); and data in long format
-    (one row per parameter, as emissions reports are) split into one series per group and
-    parameter (``options.split``, default the column ``parameter`` when it holds several values),
-    so that values of different parameters are never joined into one line."""
-    wanted = chart.options.get("filter")
-    if isinstance(wanted, dict):
-        for column, values in wanted.items():
-            if column in frame:
-                values = values if isinstance(values, list) else [values]
-                frame = frame[frame[column].astype(str).isin([str(v) for v in values])]
-    split = chart.options.get("split")
-    if split is None and not wanted and "parameter" in frame and frame["parameter"].nunique() > 1:
-        split = "parameter"
-    if not split or split not in frame:
-        return frame, chart, names
-    group = frame[chart.group].astype(str) if chart.group else pd.Series("", index=frame.index)
-    key = group + "|" + frame[split].astype(str)
-    labels = {k: " · ".join(p for p in (names.get(k.split("|")[0], k.split("|")[0]), k.split("|")[1]) if p)
-              for k in key.unique()}
-    split_chart = Chart(chart.dataset, chart.id, chart.kind, chart.resource, chart.x, chart.y, chart.title,
-                        "_series", chart.aggregate, chart.options)
-    return frame.assign(_series=key), split_chart, {**names, **labels}
+def _exceedances(plain: _Plain, registry: dict, limit_column: str | None) -> int:
+    """Values above their permit limit, in every series (drawn or not) at the display aggregate."""
+    chart, data = plain.chart, plain.data
+    groups = list(data[chart.group].unique()) if chart.group else [None]
+    count = 0
+    for (group_value, column), limit in _permit_limits(chart, registry, groups).items():
+        if column == limit_column:
+            continue
+        values = data[column] if group_value is None else data.loc[data[chart.group] == group_value, column]
+        count += int((values > limit).sum())
+    if limit_column and limit_column in data:
+        count += int((data[[c for c in chart.y if c != limit_column]].max(axis=1) > data[limit_column]).sum())
+    return count
 
 
 def _heatmap(chart: Chart, resource: Resource, frame: pd.DataFrame, lang: str,
              names: dict[str, str], registry: dict) -> dict[str, Any]:
     """One row per group, one column per period, coloured by ``y[0]``."""
-    aggregate = chart.aggregate if chart.aggregate != "none" else _effective_aggregate(frame, chart)
-    data = _aggregate(frame, chart, aggregate)
+    declared = chart
+    plain = _plain(frame, chart)
+    chart, drawn = plain.chart, plain.drawn
+    names = _plain_names(plain, resource, names, lang)
     column = chart.y[0]
     if chart.group:
-        wide = data.pivot_table(index=chart.group, columns=chart.x, values=column, aggfunc="mean").sort_index()
+        wide = drawn.pivot_table(index=chart.group, columns=chart.x, values=column, aggfunc="mean")
+        wide = wide.reindex([g for g in plain.order if g in wide.index])
         y_labels = [names.get(str(g), str(g)) for g in wide.index]
     else:
-        wide = data.set_index(chart.x)[[column]].T
+        wide = drawn.set_index(chart.x)[[column]].T
         y_labels = [_label(resource, column, lang)]
     x = _x_values(pd.Series(wide.columns))
     z = [[_num(v) for v in row] for row in wide.to_numpy().tolist()]
@@ -451,23 +837,74 @@ def _heatmap(chart: Chart, resource: Resource, frame: pd.DataFrame, lang: str,
              "colorbar": {"title": {"text": _label(resource, column, lang)}}, "xgap": gap, "ygap": 1,
              "hoverongaps": False}
     layout = _layout(lang, _label(resource, chart.x, lang), "", height=max(240, 60 + 34 * len(y_labels)),
-                     yaxis={"rangemode": "normal", "gridcolor": "#ffffff", "autorange": "reversed"})
-    columns, rows = _table(data, chart, resource, lang, names)
+                     yaxis={"rangemode": "normal", "gridcolor": "#ffffff", "autorange": "reversed"},
+                     **({"xaxis": {"type": "category"}} if plain.aggregate == "yearly-mean" else {}))
+    columns, rows = _table(drawn, chart, resource, lang, names, plain.order)
     return {"data": [trace], "layout": layout, "columns": columns, "rows": rows,
-            "summary": _summary(data, chart, resource, names), "note": _note(aggregate, chart)}
+            "summary": _summary(plain.data, chart, resource, names), "note": _plain_note(plain, declared, resource)}
 
 
 # -- HJ 633 and GB 3838 charts -------------------------------------------------------------------
 
 
-def _pollutant_frame(chart: Chart, resource: Resource, frame: pd.DataFrame) -> pd.DataFrame:
-    """Hourly rows in the standards' column names: station_id, time, so2 … pm25."""
-    out = pd.DataFrame({"station_id": frame[chart.group].astype(str) if chart.group else "city",
-                        "time": frame[chart.x]})
-    for column in chart.y:
-        f = resource.field(column)
-        out[(f.parameter if f and f.parameter else column)] = frame[column]
-    return out
+def _aqi_parameters(chart: Chart, resource: Resource) -> tuple[tuple[str, str], ...]:
+    """(column, pollutant) of each ``y`` column: its ``parameter``, else its name."""
+    return tuple((c, (resource.field(c).parameter if resource.field(c) else None) or c) for c in chart.y)
+
+
+def _aqi_daily(frame: pd.DataFrame, chart: Chart, parameters: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+    """HJ 633 daily concentrations per station and day (``standards.daily_concentrations``),
+    computed a block of whole stations at a time (each station's days depend on its own hours
+    only), so that memory stays bounded whatever the years and stations. Meanwhile stations are
+    small integers and rows are in hour order, which makes the grouping inside cheap."""
+    from .standards import daily_concentrations
+
+    if chart.group:
+        codes, values = _group_codes(frame, chart.group)
+        stations = np.asarray(values.astype(str), dtype=object)
+    else:
+        codes, stations = np.zeros(len(frame), dtype=np.int64), np.array(["city"], dtype=object)
+    order = np.argsort(codes, kind="stable")
+    order = order[np.searchsorted(codes[order], 0):]  # rows without a station sort first: left out
+    ends = np.cumsum(np.bincount(codes[order], minlength=len(stations)))
+    blocks, start, previous = [], 0, 0
+    for end in ends:
+        if end - start > AQI_BLOCK_ROWS and previous > start:
+            blocks.append(order[start:previous])
+            start = previous
+        previous = end
+    blocks.append(order[start:previous])
+    times = frame[chart.x].array
+    hours = times.asi8 if _is_time(frame[chart.x]) else None
+
+    def hourly(rows: np.ndarray) -> pd.DataFrame:
+        if hours is not None:  # by hour, then station: the grouping inside runs twice as fast
+            rows = rows[np.argsort(hours[rows], kind="stable")]
+        part = pd.DataFrame({"station_id": codes[rows], "time": times.take(rows)})
+        for column, parameter in parameters:
+            part[parameter] = frame[column].array.take(rows)
+        return part
+
+    daily = pd.concat([daily_concentrations(hourly(rows)) for rows in blocks], ignore_index=True)
+    daily["station_id"] = stations[daily["station_id"].to_numpy(dtype=np.int64)]
+    return daily.sort_values(["station_id", "date"], ignore_index=True)
+
+
+def _aqi_report(frame: pd.DataFrame, chart: Chart, resource: Resource, city: bool = False) -> pd.DataFrame:
+    """The complete days of the HJ 633 daily AQI report of each station, or of all stations (the
+    AQI of their mean concentrations), as the summaries count them (an incomplete day's AQI
+    leaves a pollutant out). Computed once per frame for both AQI charts and both languages."""
+    from .standards import area_daily_report, station_daily_report
+
+    parameters = _aqi_parameters(chart, resource)
+
+    def compute() -> pd.DataFrame:
+        daily = _shared(frame, ("aqi-daily", chart.x, chart.group, parameters),
+                        lambda: _aqi_daily(frame, chart, parameters))
+        report = area_daily_report(daily, "city") if city else station_daily_report(daily)
+        return report[report["completeness"].eq("complete")].dropna(subset=["aqi"])
+
+    return _shared(frame, ("aqi-report", city, chart.x, chart.group, parameters), compute)
 
 
 class ChartUnavailable(ValueError):
@@ -489,15 +926,24 @@ def _level_name(level: Any, lang: str) -> str:
 
 def _aqi_calendar(chart: Chart, resource: Resource, frame: pd.DataFrame, lang: str,
                   names: dict[str, str], registry: dict) -> dict[str, Any]:
-    """Daily AQI per station and day, in HJ 633 colours (a discrete colour scale on the level)."""
-    from .standards import daily_aqi_report
-
-    report = daily_aqi_report(_pollutant_frame(chart, resource, frame))
-    # complete days only, as the summaries count them: an incomplete day's AQI leaves a pollutant out
-    report = report[report["completeness"].eq("complete")].dropna(subset=["aqi"])
+    """Daily AQI per station and day, in HJ 633 colours (a discrete colour scale on the level):
+    the latest year, and for more than MAX_GROUPS stations the mean of all and the highest."""
+    report = _aqi_report(frame, chart, resource)
     levels = _levels_for(report["date"].max() if len(report) else None)
-    wide = report.pivot_table(index="station_id", columns="date", values="aqi", aggfunc="first").sort_index()
-    level_wide = report.pivot_table(index="station_id", columns="date", values="level", aggfunc="first").reindex_like(wide)
+    everyone = sorted(report["station_id"].unique())
+    first = (pd.Timestamp(report["date"].max()) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
+    window = report[report["date"] >= first]
+    order: list[Any] = everyone
+    if len(everyone) > MAX_GROUPS:
+        mean = window.groupby("station_id")["aqi"].mean()
+        order = sorted(mean.index, key=lambda s: (-mean[s], s))[:SUMMARY_SERIES - 1]
+        city = _aqi_report(frame, chart, resource, city=True)
+        window = pd.concat([city[city["date"] >= first].assign(station_id=MEAN),
+                            window[window["station_id"].isin(order)]], ignore_index=True)
+        order = [MEAN, *order]
+    wide = window.pivot_table(index="station_id", columns="date", values="aqi", aggfunc="first").reindex(order)
+    level_wide = window.pivot_table(index="station_id", columns="date", values="level", aggfunc="first").reindex_like(wide)
+    names = {**names, MEAN: _mean_name(resource, chart, len(everyone), lang)}
     stations = [names.get(str(s), str(s)) for s in wide.index]
     days = [d.isoformat() for d in wide.columns]
     n = len(levels)
@@ -523,40 +969,42 @@ def _aqi_calendar(chart: Chart, resource: Resource, frame: pd.DataFrame, lang: s
                      xaxis={"type": "category" if len(days) <= 31 else "date", "gridcolor": "#ffffff",
                             **({} if len(days) <= 31 else {"tickformat": "%Y-%m"})})
     columns = ["日期" if lang == "zh" else "Date"] + stations
-    rows = []
-    for j, day in enumerate(days):
-        row = [day]
-        for i in range(len(stations)):
-            aqi = wide.iat[i, j]
-            row.append("—" if pd.isna(aqi) else f"{int(aqi)} {text[i][j]}")
-        rows.append(row)
-    if len(report):
-        good = float((report["aqi"] <= 100).mean())
-        worst = report.loc[report["aqi"].astype(float).idxmax()]
-        where = names.get(str(worst["station_id"]), str(worst["station_id"]))
-        level = names_by_level[int(worst["level"]) - 1]
-        summary = {
-            "zh": f"{days[0]} 至 {days[-1]}，{len(stations)} 个站点的日空气质量指数（AQI）中，优良（AQI≤100）的站日占 "
-                  f"{good:.1%}；最高 AQI 为 {int(worst['aqi'])}（{where}，{worst['date'].isoformat()}，{level}）。",
-            "en": f"From {days[0]} to {days[-1]}, {good:.1%} of station-days at {len(stations)} stations had an AQI of "
-                  f"100 or less (good or excellent); the highest daily AQI was {int(worst['aqi'])} "
-                  f"({where}, {worst['date'].isoformat()}, {level}).",
-        }
-    else:
-        summary = {"zh": "图中没有可显示的数据。", "en": "The chart has no values to show."}
-    return {"data": [trace], "layout": layout, "columns": columns, "rows": rows, "summary": summary}
+    aqi = wide.to_numpy().tolist()
+    rows = [[day] + ["—" if pd.isna(aqi[i][j]) else f"{int(aqi[i][j])} {text[i][j]}" for i in range(len(stations))]
+            for j, day in enumerate(days)]
+    # the summary counts every station and day, also those the chart leaves out
+    good = float((report["aqi"] <= 100).mean())
+    worst = report.loc[report["aqi"].astype(float).idxmax()]
+    where = names.get(str(worst["station_id"]), str(worst["station_id"]))
+    level = names_by_level[int(worst["level"]) - 1]
+    start, end = report["date"].min().isoformat(), report["date"].max().isoformat()
+    summary = {
+        "zh": f"{start} 至 {end}，{len(everyone)} 个站点的日空气质量指数（AQI）中，优良（AQI≤100）的站日占 "
+              f"{good:.1%}；最高 AQI 为 {int(worst['aqi'])}（{where}，{worst['date'].isoformat()}，{level}）。",
+        "en": f"From {start} to {end}, {good:.1%} of station-days at {len(everyone)} stations had an AQI of "
+              f"100 or less (good or excellent); the highest daily AQI was {int(worst['aqi'])} "
+              f"({where}, {worst['date'].isoformat()}, {level}).",
+    }
+    what = None
+    if first > report["date"].min():
+        what = (f"最近一年（{days[0]} 至 {days[-1]}）的日空气质量指数",
+                f"the daily AQI of the latest year ({days[0]} to {days[-1]})")
+    groups = _which_groups(resource, chart, len(everyone), len(order) - 1, "aqi") if MEAN in order else None
+    return {"data": [trace], "layout": layout, "columns": columns, "rows": rows, "summary": summary,
+            "note": _note(what or (("日空气质量指数", "the daily AQI") if groups else None), groups)}
 
 
 def _aqi_levels(chart: Chart, resource: Resource, frame: pd.DataFrame, lang: str,
                 names: dict[str, str], registry: dict) -> dict[str, Any]:
-    """Days per HJ 633 level in each month, for the city (the mean of the stations' daily values)."""
-    from .standards import city_daily_report
-
-    report = city_daily_report(_pollutant_frame(chart, resource, frame))
-    report = report[report["completeness"].eq("complete")].dropna(subset=["aqi"])  # as the summaries count
+    """Days per HJ 633 level in each month (each year, beyond MAX_PERIODS months), for the city
+    (the AQI of the mean of the stations' daily concentrations)."""
+    report = _aqi_report(frame, chart, resource, city=True)
     levels = _levels_for(report["date"].max() if len(report) else None)
-    report["month"] = [d.strftime("%Y-%m") for d in report["date"]]
-    counts = report.groupby(["month", "level"]).size().unstack("level").reindex(
+    periods = [d.strftime("%Y-%m") for d in report["date"]]
+    yearly = len(set(periods)) > MAX_PERIODS
+    if yearly:
+        periods = [p[:4] for p in periods]
+    counts = report.assign(period=periods).groupby(["period", "level"]).size().unstack("level").reindex(
         columns=[lv.level for lv in levels]).fillna(0).astype(int)
     months = list(counts.index)
     traces = []
@@ -564,9 +1012,9 @@ def _aqi_levels(chart: Chart, resource: Resource, frame: pd.DataFrame, lang: str
         traces.append({"type": "bar", "x": months, "y": [int(v) for v in counts[level.level].tolist()],
                        "name": _level_name(level, lang), "marker": {"color": level.colour,
                        "line": {"color": "#555555", "width": 0.5}}})
-    layout = _layout(lang, "月份" if lang == "zh" else "Month", "天数" if lang == "zh" else "Days",
-                     barmode="stack", xaxis={"type": "category"})
-    columns = ["月份" if lang == "zh" else "Month"] + [_level_name(lv, lang) for lv in levels]
+    period_name = ("年份" if lang == "zh" else "Year") if yearly else ("月份" if lang == "zh" else "Month")
+    layout = _layout(lang, period_name, "天数" if lang == "zh" else "Days", barmode="stack", xaxis={"type": "category"})
+    columns = [period_name] + [_level_name(lv, lang) for lv in levels]
     rows = [[m] + [str(int(v)) for v in counts.loc[m].tolist()] for m in months]
     total = int(counts.to_numpy().sum())
     if total:
@@ -581,7 +1029,8 @@ def _aqi_levels(chart: Chart, resource: Resource, frame: pd.DataFrame, lang: str
         }
     else:
         summary = {"zh": "图中没有可显示的数据。", "en": "The chart has no values to show."}
-    return {"data": traces, "layout": layout, "columns": columns, "rows": rows, "summary": summary}
+    note = _note(("各年各级别的天数", "the days at each level in each year")) if yearly else {}
+    return {"data": traces, "layout": layout, "columns": columns, "rows": rows, "summary": summary, "note": note}
 
 
 def _class_rank(value: Any) -> int | None:
@@ -598,38 +1047,27 @@ def _water_class(chart: Chart, resource: Resource, frame: pd.DataFrame, lang: st
     ``y`` is either one column holding the class (``II``, ``Ⅲ类``, ``劣V``) or the measured
     parameters (fields with ``parameter``), from which the class is worked out by the single-factor
     method (publisher.standards.section_class); with ``aggregate`` the parameters are averaged
-    per period first, as monthly assessments do.
+    per period first, as monthly assessments do. Beyond MAX_PERIODS periods, the classes are of
+    monthly (then yearly) means, or the worst of each month (year); beyond MAX_GROUPS sections,
+    the SUMMARY_SERIES with the worst water quality are drawn.
     """
+    kinds = {str(e.get("id")): e.get("kind", "river") for e in registry.get("water_sections") or []
+             if isinstance(e, dict)}
+    key = ("water-class", *_spec(chart), json.dumps(kinds, sort_keys=True, default=str))
+    data, level, start = _shared(frame, key, lambda: _water_ranks(frame, chart, resource, kinds))
     group = chart.group or "_all"
-    work = frame.assign(_all="city") if not chart.group else frame
-    first = resource.field(chart.y[0])
-    if len(chart.y) == 1 and first is not None and first.type == "string":
-        data = work[[group, chart.x, chart.y[0]]].copy()
-        if chart.aggregate != "none":
-            data[chart.x] = _naive(data[chart.x]).dt.to_period("M").dt.start_time
-        data["rank"] = data[chart.y[0]].map(_class_rank)
-        data = data.groupby([group, chart.x], sort=True)["rank"].max().reset_index()
-    else:
-        from .standards import section_class
-
-        sections = {str(e.get("id")): e for e in registry.get("water_sections") or [] if isinstance(e, dict)}
-        means = _aggregate(work, Chart(chart.dataset, chart.id, chart.kind, chart.resource, chart.x, chart.y,
-                                       chart.title, group, chart.aggregate, chart.options))
-        params = {c: (resource.field(c).parameter or c) for c in chart.y if resource.field(c)}
-        ranks = []
-        for row in means.to_dict("records"):
-            sample = {params[c]: row[c] for c in params if not pd.isna(row[c])}
-            day = row[chart.x]
-            kind = (sections.get(str(row[group])) or {}).get("kind", "river")
-            try:
-                result = section_class(sample, kind, day.date() if hasattr(day, "date") else day)
-                ranks.append(_class_rank(result.water_class) if result.water_class else None)
-            except (ValueError, LookupError, TypeError):
-                ranks.append(None)
-        data = means[[group, chart.x]].assign(rank=ranks)
     wide = data.pivot_table(index=group, columns=chart.x, values="rank", aggfunc="max").sort_index()
+    last = [row[-1] for row in wide.to_numpy().tolist() if len(row)]  # every section, drawn or not
+    total = len(wide)
+    if total > MAX_GROUPS:
+        worst = wide.mean(axis=1)
+        wide = wide.loc[sorted(wide.index, key=lambda s: (-worst[s] if not pd.isna(worst[s]) else math.inf, s))
+                        [:SUMMARY_SERIES]]
     sections_ = [names.get(str(s), str(s)) for s in wide.index]
-    periods = _x_values(pd.Series(wide.columns))
+    if level == "yearly-mean":
+        periods = [c.strftime("%Y") for c in wide.columns]
+    else:
+        periods = _x_values(pd.Series(wide.columns))
     class_names = WATER_NAMES_ZH if lang == "zh" else WATER_NAMES_EN
     z = [[_num(v - 0.5) if not pd.isna(v) else None for v in row] for row in wide.to_numpy().tolist()]
     text = [[class_names[int(v) - 1] if not pd.isna(v) else "" for v in row] for row in wide.to_numpy().tolist()]
@@ -642,32 +1080,82 @@ def _water_class(chart: Chart, resource: Resource, frame: pd.DataFrame, lang: st
              "colorbar": {"tickvals": [i + 0.5 for i in range(6)], "ticktext": class_names,
                           "title": {"text": "GB 3838"}}}
     layout = _layout(lang, _label(resource, chart.x, lang), "", height=max(240, 90 + 30 * len(sections_)),
-                     yaxis={"rangemode": "normal", "autorange": "reversed", "gridcolor": "#ffffff"})
+                     yaxis={"rangemode": "normal", "autorange": "reversed", "gridcolor": "#ffffff"},
+                     **({"xaxis": {"type": "category"}} if level == "yearly-mean" else {}))
     columns = [_label(resource, chart.x, lang)] + sections_
     rows = [[p] + [text[i][j] or "—" for i in range(len(sections_))] for j, p in enumerate(periods)]
-    last = [row[-1] for row in wide.to_numpy().tolist() if len(row)]
     valid = [int(v) for v in last if not pd.isna(v)]
     if valid:
         good = sum(1 for v in valid if v <= 3)
-        worst = sum(1 for v in valid if v == 6)
+        worst_ = sum(1 for v in valid if v == 6)
         summary = {
-            "zh": f"最近一期（{periods[-1]}）{len(valid)} 个断面中，达到或优于Ⅲ类的 {good} 个，劣Ⅴ类 {worst} 个。",
+            "zh": f"最近一期（{periods[-1]}）{len(valid)} 个断面中，达到或优于Ⅲ类的 {good} 个，劣Ⅴ类 {worst_} 个。",
             "en": f"In the latest period ({periods[-1]}), {good} of {len(valid)} sections met class III or better "
-                  f"and {worst} were worse than class V.",
+                  f"and {worst_} were worse than class V.",
         }
     else:
         summary = {"zh": "图中没有可显示的数据。", "en": "The chart has no values to show."}
-    return {"data": [trace], "layout": layout, "columns": columns, "rows": rows, "summary": summary}
+    what = None
+    if level != start:
+        what = {("monthly-mean", True): ("各月最差的水质类别", "the worst class in each month"),
+                ("yearly-mean", True): ("各年最差的水质类别", "the worst class in each year"),
+                ("monthly-mean", False): ("月均值的水质类别", "the classes of monthly means"),
+                ("yearly-mean", False): ("年均值的水质类别", "the classes of yearly means"),
+                }[(level, _class_column(chart, resource))]
+    groups = _which_groups(resource, chart, total, SUMMARY_SERIES, "worst") if total > MAX_GROUPS else None
+    return {"data": [trace], "layout": layout, "columns": columns, "rows": rows, "summary": summary,
+            "note": _note(what or (("水质类别", "the water-quality classes") if groups else None), groups)}
+
+
+def _class_column(chart: Chart, resource: Resource) -> bool:
+    """Whether a water-class chart reads the class from one text column (else from measurements)."""
+    first = resource.field(chart.y[0])
+    return len(chart.y) == 1 and first is not None and first.type == "string"
+
+
+def _water_ranks(frame: pd.DataFrame, chart: Chart, resource: Resource,
+                 kinds: dict[str, Any]) -> tuple[pd.DataFrame, str, str]:
+    """(group, period, rank of the class 1…6) of every section at the display aggregate; that
+    aggregate; and the one the chart asks for."""
+    group = chart.group or "_all"
+    work = frame.assign(_all="city") if not chart.group else frame
+    keys = _keys(work, replace(chart, group=group), select=False)
+    by_class = _class_column(chart, resource)
+    # a class column is summarised by the worst class of each month, measurements by their means
+    start = ("monthly-mean" if chart.aggregate != "none" else "none") if by_class else chart.aggregate
+    levels = (start, *(lv for lv in ("monthly-mean", "yearly-mean") if LEVELS.index(lv) > LEVELS.index(start)))
+    drawn = len(keys.series) if len(keys.series) <= MAX_GROUPS else SUMMARY_SERIES
+    level = _level(keys, list(range(drawn)), False, 1, start, MAX_PERIODS, levels)
+    if by_class:
+        codes, found = pd.factorize(work[chart.y[0]])
+        ranks = np.array([_class_rank(v) for v in found] + [None], dtype=float)[codes]  # -1 (empty): no class
+        return _reduce(keys, level, {"rank": ranks}, how="max"), level, start
+    from .standards import section_class
+
+    means = _means(keys, level, [c for c in chart.y if c in work])
+    params = {c: (resource.field(c).parameter or c) for c in chart.y if resource.field(c)}
+    ranks = []
+    for row in means.to_dict("records"):
+        sample = {params[c]: row[c] for c in params if not pd.isna(row[c])}
+        day = row[chart.x]
+        kind = kinds.get(str(row[group]), "river")
+        try:
+            result = section_class(sample, kind, day.date() if hasattr(day, "date") else day)
+            ranks.append(_class_rank(result.water_class) if result.water_class else None)
+        except (ValueError, LookupError, TypeError):
+            ranks.append(None)
+    return means[[group, chart.x]].assign(rank=ranks), level, start
 
 
 # -- table and summary of the plain kinds --------------------------------------------------------
 
 
 def _table(data: pd.DataFrame, chart: Chart, resource: Resource, lang: str,
-           names: dict[str, str]) -> tuple[list[str], list[list[str]]]:
-    """A wide table (one column per series) of the displayed values."""
+           names: dict[str, str], order: list[Any]) -> tuple[list[str], list[list[str]]]:
+    """A wide table (one column per series drawn, in drawing order) of the displayed values."""
     if chart.group:
         wide = data.pivot_table(index=chart.x, columns=chart.group, values=chart.y[0], aggfunc="mean")
+        wide = wide.reindex(columns=[g for g in order if g in wide.columns])
         columns = [_label(resource, chart.x, lang)] + [names.get(str(c), str(c)) for c in wide.columns]
     else:
         wide = data.set_index(chart.x)[chart.y]
@@ -734,6 +1222,11 @@ def registry_names(registry: dict, lang: str = "zh") -> dict[str, str]:
 
 
 def dataset_frames(dataset: Dataset, tz: str) -> dict[str, pd.DataFrame]:
-    """Read each resource a chart of ``dataset`` uses, once."""
-    needed = {c.resource for c in dataset.charts}
-    return {r.name: read_resource(r, tz) for r in dataset.resources if r.name in needed and Path(r.path).is_file()}
+    """Read each resource a chart of ``dataset`` uses, once, and only the columns its charts use;
+    every chart of the dataset, in both languages, is drawn from that one frame."""
+    frames = {}
+    for r in dataset.resources:
+        charts = [c for c in dataset.charts if c.resource == r.name]
+        if charts and Path(r.path).is_file():
+            frames[r.name] = _read_columns(r, _chart_columns(r, charts), tz)
+    return frames
