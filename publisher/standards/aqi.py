@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .versions import Standard, resolve_standard, standard_by_id, to_date
 
@@ -307,20 +308,27 @@ def _levels_frame(aqi: pd.Series, date: Any, standard: Standard | str | None) ->
         codes, uniques = pd.factorize(pd.Series(np.asarray(date, dtype=object)), use_na_sentinel=False)
         ids = [_resolve(to_date(day), None).id for day in uniques]
     value = aqi.to_numpy()
-    found = {name: np.full(len(aqi), pd.NA, dtype=object)
-             for name in ("level", "level_zh", "category_zh", "category_en", "colour")}
+    found = np.full(len(aqi), -1, dtype=np.int64)  # row of ``rows`` (all versions' levels), -1: no AQI
+    rows: list[dict[str, Any]] = []
     for version_id in dict.fromkeys(ids):
-        rows = standard_by_id(version_id).require_tables()["levels"]
-        uppers = np.array([level_upper(r) for r in rows])
+        levels = standard_by_id(version_id).require_tables()["levels"]
+        uppers = np.array([level_upper(r) for r in levels])
         mask = np.isin(codes, [n for n, i in enumerate(ids) if i == version_id]) & aqi.notna().to_numpy()
-        position = np.searchsorted(uppers, value[mask], side="left")
-        found["level"][mask] = np.array([r["level"] for r in rows])[position]
-        found["level_zh"][mask] = np.array([r["numeral"]["zh"] for r in rows])[position]
-        found["category_zh"][mask] = np.array([r["category"]["zh"] for r in rows])[position]
-        found["category_en"][mask] = np.array([r["category"]["en"] for r in rows])[position]
-        found["colour"][mask] = np.array([r["colour"]["hex"] for r in rows])[position]
-    return pd.DataFrame({name: pd.Series(values, index=aqi.index, dtype="Int64" if name == "level" else "string")
-                         for name, values in found.items()})
+        found[mask] = len(rows) + np.searchsorted(uppers, value[mask], side="left")
+        rows.extend(levels)
+    missing = found < 0
+    picked = pa.array(found, mask=missing)
+
+    def text(key: Any) -> pd.Series:
+        return pd.Series(pd.array(pa.array([key(r) for r in rows], pa.string()).take(picked), dtype="string"),
+                         index=aqi.index)
+
+    level = np.array([int(r["level"]) for r in rows] + [0], dtype=np.int64)[found]
+    return pd.DataFrame({"level": pd.Series(pd.arrays.IntegerArray(level, missing), index=aqi.index),
+                         "level_zh": text(lambda r: r["numeral"]["zh"]),
+                         "category_zh": text(lambda r: r["category"]["zh"]),
+                         "category_en": text(lambda r: r["category"]["en"]),
+                         "colour": text(lambda r: r["colour"]["hex"])})
 
 
 def good_day_share(aqi: Any) -> float:

@@ -77,11 +77,10 @@ def hourly_grid(hourly: pd.DataFrame, hour_label: HourLabel = "end") -> pd.DataF
     end = _hour_ends(hourly, hour_label)
     columns = [c for c in POLLUTANT_COLUMNS if c in hourly.columns]
     values = hourly[columns].apply(pd.to_numeric, errors="coerce").astype(float)
-    station = hourly["station_id"].to_numpy()
-    fast = _scattered(values, station, end)
+    fast = _scattered(values, hourly["station_id"], end)
     if fast is not None:
         return fast
-    values["station_id"] = station
+    values["station_id"] = hourly["station_id"].to_numpy()
     values["end"] = end.array  # keeps the dtype (an object array of Timestamps is slow to group)
     # A duplicated (station, hour) is averaged rather than dropped silently.
     wide = values.groupby(["end", "station_id"]).mean().unstack("station_id")
@@ -97,29 +96,27 @@ def _whole_days(first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
                          _day_of(pd.DatetimeIndex([last]))[0] + pd.Timedelta(hours=24), freq="h")
 
 
-def _scattered(values: pd.DataFrame, station: np.ndarray, end: pd.Series) -> pd.DataFrame | None:
+def _scattered(values: pd.DataFrame, station: pd.Series, end: pd.Series) -> pd.DataFrame | None:
     """:func:`hourly_grid` when no (hour, station) has two rows (then each mean is of one value):
     the values put straight into place instead of grouped. None when some pair repeats."""
-    valid = pd.notna(station) & end.notna().to_numpy()
+    codes, stations = pd.factorize(station, sort=True)  # -1: no station id
+    valid = (codes >= 0) & end.notna().to_numpy()
     if not valid.any() or values.columns.empty:
         return None
-    codes, stations = pd.factorize(station[valid], sort=True)
-    ns = end[valid].array.as_unit("ns").asi8
-    first = _whole_days(end[valid].min(), end[valid].max())
+    codes = codes[valid]
+    hours = _whole_days(end[valid].min(), end[valid].max())
     hour = pd.Timedelta(hours=1).value
-    offset = ns - first[0].as_unit("ns").value
-    on_hour = offset % hour == 0
-    pair = (offset // hour * len(stations) + codes)[on_hour]  # rows off the hour are not in the grid
-    if len(np.unique(pair)) < len(pair):
-        return None
-    grid = np.full((len(first), len(values.columns) * len(stations)), np.nan)
+    offset = end[valid].array.as_unit("ns").asi8 - hours[0].as_unit("ns").value
+    on_hour = offset % hour == 0  # rows off the hour are not in the grid
     rows, cols = (offset // hour)[on_hour], codes[on_hour]
+    if len(rows) and np.bincount(rows * len(stations) + cols).max() > 1:
+        return None
+    grid = np.full((len(hours), len(values.columns) * len(stations)), np.nan)
     for n, column in enumerate(values.columns):
         # + 0.0: a mean of one value is that value, but -0.0 comes out 0.0 (pandas' sum starts at 0.0)
         grid[rows, n * len(stations) + cols] = values[column].to_numpy()[valid][on_hour] + 0.0
-    wide = pd.DataFrame(grid, index=first.rename("end"),
+    return pd.DataFrame(grid, index=hours.rename("end"),
                         columns=pd.MultiIndex.from_product([values.columns, stations], names=[None, "station_id"]))
-    return wide
 
 
 def _hour_ends(hourly: pd.DataFrame, hour_label: HourLabel) -> pd.Series:
@@ -176,7 +173,7 @@ def _held_like(hourly: pd.DataFrame, hour_label: HourLabel, like: pd.DataFrame, 
     off = (exact != end).to_numpy()  # (NaT too, as the grouped sums counted it)
     columns = [c for c in POLLUTANT_COLUMNS if c in hourly.columns]
     held = hourly[columns].apply(pd.to_numeric, errors="coerce").notna().to_numpy()
-    codes, stations = pd.factorize(hourly["station_id"].to_numpy())
+    codes, stations = pd.factorize(hourly["station_id"])
     position = {key: n for n, key in enumerate(like.columns)}
     width = len(like.columns)
     cells, lost = [], np.zeros(width, dtype=bool)
