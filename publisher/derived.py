@@ -42,7 +42,7 @@ import yaml
 
 from . import paths
 from .charts import read_resource
-from .content import DERIVED_METHODS, Content, Dataset
+from .content import DERIVED_METHODS, Content, Dataset, Resource
 from .figures import MEASURES, round_value, urban_stations
 from .release import Release
 from .report import Finding, error, warning
@@ -375,27 +375,33 @@ def _computable(time: pd.Series, versions: dict[date, str | None]) -> np.ndarray
 def _hourly_blocks(dataset: Dataset, tz: str) -> Iterator[pd.DataFrame]:
     """The dataset's hourly air data as ``charts.read_air_hourly`` reads it (``station_id, time,
     <pollutants>``, columns named by their ``parameter``; a file where two fields claim one
-    pollutant refused), a block of rows at a time, parsed as ``charts.read_resource`` parses
-    them but only the columns it needs."""
+    pollutant refused), a block of rows at a time, only the columns it needs."""
     for r in dataset.resources:
         public = [f for f in r.fields if not f.sensitive]
         by_parameter = air_columns(public)
         if not {"station_id", "time"} <= {f.name for f in public} or not by_parameter or not Path(r.path).is_file():
             continue
-        fields = {f.name: f for f in public}
-        wanted = list(dict.fromkeys(["station_id", "time", *by_parameter.values()]))
-        reader = pd.read_csv(
-            r.path, usecols=wanted, chunksize=_READ_ROWS, keep_default_na=False,
-            na_values=r.missing_values or [""], encoding="utf-8-sig",
-            dtype={n: "string" for n in wanted if fields[n].type in ("string", "date", "datetime")})
-        with reader:
-            for frame in reader:
-                for name in wanted:
-                    frame[name] = _typed(frame[name], fields[name].type, tz)
-                hourly = pd.DataFrame({"station_id": frame["station_id"].astype(str), "time": frame["time"]})
-                for p, name in by_parameter.items():
-                    hourly[p] = frame[name]
-                yield hourly
+        for frame in _blocks(r, ["station_id", "time", *by_parameter.values()], tz):
+            hourly = pd.DataFrame({"station_id": frame["station_id"].astype(str), "time": frame["time"]})
+            for p, name in by_parameter.items():
+                hourly[p] = frame[name]
+            yield hourly
+
+
+def _blocks(resource: Resource, names: list[str], tz: str) -> Iterator[pd.DataFrame]:
+    """The public columns ``names`` of a file, parsed and typed as ``charts.read_resource`` does
+    (the same reader, options and conversions: the same values), a block of rows at a time."""
+    fields = {f.name: f for f in resource.fields if not f.sensitive}
+    wanted = [n for n in dict.fromkeys(names) if n in fields]
+    reader = pd.read_csv(
+        resource.path, usecols=wanted, chunksize=_READ_ROWS, keep_default_na=False,
+        na_values=resource.missing_values or [""], encoding="utf-8-sig",
+        dtype={n: "string" for n in wanted if fields[n].type in ("string", "date", "datetime")})
+    with reader:
+        for frame in reader:
+            for name in wanted:
+                frame[name] = _typed(frame[name], fields[name].type, tz)
+            yield frame
 
 
 def _typed(values: pd.Series, kind: str, tz: str) -> pd.Series:
@@ -464,14 +470,7 @@ def air_summary(inputs: list[Dataset], registry: dict, tz: str, method: str | No
     air = _air_inputs(inputs, tz)
     m = aqi_method(method)
     daily = _scoped_daily(air, registry, m)
-    rows = []
-    if not daily.empty:
-        when = pd.to_datetime(daily["date"])
-        for label, keys in (("month", [when.dt.year, when.dt.month]), ("year", [when.dt.year])):
-            for (scope, subject, *period), days in daily.groupby([daily["scope"], daily["id"], *keys], sort=True):
-                rows.append({"scope": scope, "id": subject, "period": _period_label(period),
-                             **_summary_measures(days, _min_days(period))})
-    summary = pd.DataFrame(rows, columns=["scope", "id", "period", "valid_days", "good_days", "good_day_share",
+    summary = pd.DataFrame(_summary_rows(daily) if not daily.empty else [], columns=["scope", "id", "period", "valid_days", "good_days", "good_day_share",
                                           *SUMMARY_MEANS, "o3_8h_p90"])
     _add_changes(summary)
     ranking = _rankings(summary)
@@ -539,19 +538,55 @@ def _min_days(period: list[Any]) -> int:
     return 25 if int(period[1]) == 2 else 27
 
 
-def _summary_measures(days: pd.DataFrame, min_days: int) -> dict[str, Any]:
-    # Only complete days count: an incomplete day's AQI leaves out a pollutant and could hide a
-    # polluted day; a withheld day has no AQI.
-    aqi = pd.to_numeric(days["aqi"].where(days["completeness"].eq(COMPLETE)), errors="coerce").dropna()
-    out: dict[str, Any] = {"valid_days": len(aqi), "good_days": int((aqi <= 100).sum()),
-                           "good_day_share": (int((aqi <= 100).sum()) * 100 / len(aqi)) if len(aqi) else None}
-    for measure, column in SUMMARY_MEANS.items():
-        values = pd.to_numeric(days[column], errors="coerce").dropna()
-        out[measure] = float(values.mean()) if len(values) >= min_days else None
-    o3 = pd.to_numeric(days["o3_8h_max"], errors="coerce").dropna()
-    # HJ 663-2013 percentile: linear between the neighbours of k = 1 + (n - 1) p.
-    out["o3_8h_p90"] = float(np.percentile(o3.to_numpy(), 90)) if len(o3) >= min_days else None
-    return out
+def _summary_rows(daily: pd.DataFrame) -> list[dict[str, Any]]:
+    """The measures of every month, then every year, of each scope and id, in that order.
+
+    ``daily`` is sorted by scope, id and date, so each period is a run of rows; a measure's valid
+    values are kept once, in row order, and each period takes its slice (the sums are NumPy's, as
+    a pandas mean of the same values). Only complete days count: an incomplete day's AQI leaves
+    out a pollutant and could hide a polluted day; a withheld day has no AQI."""
+    when = pd.to_datetime(daily["date"])
+    year, month = when.dt.year.to_numpy(), when.dt.month.to_numpy()
+    scope, subject = daily["scope"].to_numpy(), daily["id"].to_numpy()
+    aqi = pd.to_numeric(daily["aqi"].where(daily["completeness"].eq(COMPLETE)), errors="coerce")
+    aqi = aqi.to_numpy(dtype=float, na_value=np.nan)
+    valid = _running(~np.isnan(aqi))
+    good = _running(aqi <= 100)
+    measures = {m: _compact(daily[c]) for m, c in [*SUMMARY_MEANS.items(), ("o3_8h_p90", "o3_8h_max")]}
+    rows = []
+    for keys in ([scope, subject, year, month], [scope, subject, year]):
+        changed = np.zeros(len(daily) - 1, dtype=bool)
+        for key in keys:
+            changed |= key[1:] != key[:-1]
+        starts = np.flatnonzero(np.concatenate([[True], changed]))
+        for start, end in zip(starts, [*starts[1:], len(daily)]):
+            period = [year[start]] if len(keys) == 3 else [year[start], month[start]]
+            need = _min_days(period)
+            days, goods = int(valid[end] - valid[start]), int(good[end] - good[start])
+            row = {"scope": scope[start], "id": subject[start], "period": _period_label(period),
+                   "valid_days": days, "good_days": goods, "good_day_share": goods * 100 / days if days else None}
+            for measure, (values, running) in measures.items():
+                picked = values[running[start]:running[end]]
+                if len(picked) < need:
+                    row[measure] = None
+                elif measure == "o3_8h_p90":  # HJ 663-2013: linear between the neighbours of k = 1 + (n - 1) p
+                    row[measure] = float(np.percentile(picked, 90))
+                else:
+                    row[measure] = float(picked.sum() / len(picked))
+            rows.append(row)
+    return rows
+
+
+def _running(flags: np.ndarray) -> np.ndarray:
+    """Counts of ``flags`` before each row (and after the last): a run [a, b) holds c[b] - c[a]."""
+    return np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
+
+
+def _compact(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A column's numbers without the missing ones, in row order, and their running count."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    present = ~np.isnan(values)
+    return values[present], _running(present)
 
 
 def _rounded(value: Any, decimals: int) -> float | None:
@@ -671,7 +706,8 @@ def emission_exceedances(inputs: list[Dataset], registry: dict, tz: str, method:
         for r in ds.resources:
             if {"enterprise_id", "outlet_id", "date", "parameter", "value", "limit"} <= {f.name for f in r.fields} \
                     and r.path.is_file():
-                frames.append(read_resource(r, tz))
+                frames.extend(_blocks(r, ["area_code", "enterprise_id", "outlet_id", "date", "parameter", "value",
+                                          "unit", "limit"], tz))
     base = ["area_code", "enterprise_id", "outlet_id", "parameter"]
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*base, "date", "value", "unit",
                                                                                        "limit"])
@@ -680,21 +716,25 @@ def emission_exceedances(inputs: list[Dataset], registry: dict, tz: str, method:
             data[column] = None
     data = data.dropna(subset=["date", "value"])
     data = data.astype({c: str for c in ("area_code", "enterprise_id", "outlet_id", "parameter")})
-    data["date"] = pd.to_datetime(data["date"]).dt.date
-    over = data[data["limit"].notna() & (data["value"] > data["limit"])].copy()
+    # each distinct day made a date (and its labels) once; rows keep its code
+    when, times = pd.factorize(pd.to_datetime(data["date"]))
+    day, dates = pd.factorize(pd.Index(times.date, dtype=object))  # two times of one day are one day
+    day = day[when]
+    data["date"] = dates.to_numpy()[day]
+    exceeded = (data["limit"].notna() & (data["value"] > data["limit"])).to_numpy()
+    over = data[exceeded].copy()
     over["multiple"] = (over["value"] - over["limit"]) / over["limit"]
-    over["date"] = over["date"].map(date.isoformat)
+    over["date"] = np.array([d.isoformat() for d in dates], dtype=object)[day[exceeded]]
     over = over.sort_values([*base, "date"], ignore_index=True)
     rows = []
     if not data.empty:
-        month = data["date"].map(lambda d: f"{d.year}-{d.month:02d}")
-        year = data["date"].map(lambda d: str(d.year))
-        exceeded = data["limit"].notna() & (data["value"] > data["limit"])
-        data = data.assign(exceeded_on=data["date"].where(exceeded),
+        labels = {"month": [f"{d.year}-{d.month:02d}" for d in dates], "year": [str(d.year) for d in dates]}
+        data = data.assign(day=day, exceeded_on=np.where(exceeded, day, np.nan),
                            multiple=((data["value"] - data["limit"]) / data["limit"]).where(exceeded))
-        for labels in (month, year):
-            grouped = data.groupby([*[data[c] for c in base], labels.rename("period")])
-            rows.append(grouped.agg(days_reported=("date", "nunique"), exceedance_days=("exceeded_on", "nunique"),
+        for texts in labels.values():
+            period = pd.Series(np.array(texts, dtype=object)[day], index=data.index, name="period")
+            grouped = data.groupby([*[data[c] for c in base], period])
+            rows.append(grouped.agg(days_reported=("day", "nunique"), exceedance_days=("exceeded_on", "nunique"),
                                     max_multiple=("multiple", "max")).reset_index())
     summary = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         columns=[*base, "period", "days_reported", "exceedance_days", "max_multiple"])
@@ -793,6 +833,15 @@ def derive_datasets(root: Path, content: Content, upstream: Release, chosen: dic
     result = DerivedRelease(folder=content.root / "content")
     with open_log(root) as log:
         entries = log.entries()
+    try:
+        _derive_each(result, content, upstream, chosen, approved, entries, tz, aqi_method)
+    finally:
+        _AIR_INPUTS.clear()  # the hourly data is shared by the methods of one build, not kept after it
+    return result
+
+
+def _derive_each(result: DerivedRelease, content: Content, upstream: Release, chosen: dict[str, Version],
+                 approved: dict[str, list[Version]], entries: list[Any], tz: str, aqi_method: str | None) -> None:
     for ds in sorted(content.datasets.values(), key=lambda d: d.id):
         if ds.derived is None or ds.derived.method not in METHODS:
             continue
@@ -836,7 +885,6 @@ def derive_datasets(root: Path, content: Content, upstream: Release, chosen: dic
             history.append(version)
         result.versions[ds.id] = history
         result.chosen[ds.id] = version
-    return result
 
 
 def _public_since(version: Version, item: Dataset) -> datetime:
