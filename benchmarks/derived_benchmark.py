@@ -263,6 +263,139 @@ def measure(sizes: list[tuple[int, int]], only: list[str]) -> None:
             print(f"  {what:22}" + "  ".join(f"{n / 1e6:.1f} M: {v / first:.2f}" for n, v in sorted(by_size.items())))
 
 
+# -- approaches to the heaviest computation: the real-time AQI -----------------------------------------
+
+
+def duckdb_sql(path: Path, out: Path) -> str:
+    """The platform real-time report (HJ 633-2012 5.1.3 as ``publisher.standards.realtime_aqi``
+    applies it by default) in DuckDB SQL, from the CSV to a CSV: duplicates averaged, 24-h moving
+    means over RANGE windows (20 valid hours), the O3 8-h mean restarting each day, concentrations
+    rounded half to even, IAQI by the Table 1 breakpoints (above a column 500, SO2 > 800 → 200),
+    AQI, level, primary pollutants and completeness."""
+    from publisher.standards import aqi_method
+    from publisher.standards.aqi import breakpoints
+    from publisher.standards.versions import standard_by_id
+
+    version = standard_by_id("HJ 633-2012")
+    decimals = aqi_method("platform").decimals
+
+    def iaqi(column: str, pollutant: str, period: str, above: int) -> str:
+        bp, levels, _ = breakpoints(pollutant, period, version)
+        steps = " ".join(f"WHEN {column} <= {bp[k]} THEN ceil(round(({levels[k]} - {levels[k - 1]}) / "
+                         f"({bp[k]} - {bp[k - 1]}) * ({column} - {bp[k - 1]}) + {levels[k - 1]}, 9))"
+                         for k in range(1, len(bp)))
+        return f"CASE WHEN {column} < 0 THEN NULL {steps} WHEN {column} > {bp[-1]} THEN {above} END::BIGINT"
+
+    names = [("so2", "SO2"), ("no2", "NO2"), ("pm10", "PM10"), ("co", "CO"), ("o3", "O3_1h"), ("pm25", "PM2.5")]
+    typed = ", ".join(f"'{p}': 'DOUBLE'" for p, *_ in POLLUTANTS)
+    hourly = ", ".join(f"avg({p}) AS {p}" for p, *_ in POLLUTANTS)
+    moving = ", ".join(f"CASE WHEN count({p}) OVER d24 >= 20 THEN avg({p}) OVER d24 END AS {p}_24h"
+                       for p in ("so2", "pm10", "pm25"))
+    def even(column: str, pollutant: str) -> str:  # binary noise off first, as round_concentrations does
+        scale = 10 ** decimals[pollutant]
+        return f"round_even(round({column} * {scale}, 6), 0) / {scale}"
+
+    rounded = ", ".join(f"{even(p, p)} AS {p}_1h" for p, *_ in POLLUTANTS)
+    iaqis = [iaqi("so2_1h", "so2", "1h", 200), iaqi("no2_1h", "no2", "1h", 500),
+                       iaqi("co_1h", "co", "1h", 500), iaqi("o3_1h", "o3", "1h", 500),
+                       iaqi("pm10_1h", "pm10", "24h", 500), iaqi("pm25_1h", "pm25", "24h", 500)]
+    columns = ["iaqi_so2", "iaqi_no2", "iaqi_co", "iaqi_o3_1h", "iaqi_pm10", "iaqi_pm25"]
+    order = {"so2": "iaqi_so2", "no2": "iaqi_no2", "pm10": "iaqi_pm10", "co": "iaqi_co", "o3": "iaqi_o3_1h",
+             "pm25": "iaqi_pm25"}
+
+    def number(column: str, pollutant: str) -> str:
+        return f"printf('%.{decimals[pollutant]}f', {column})"
+
+    return f"""
+SET TimeZone = 'UTC';
+COPY (
+WITH raw AS (
+  SELECT station_id, strptime(time, '%Y-%m-%dT%H:%M:%S%z')::TIMESTAMP + INTERVAL 8 HOUR AS t, {", ".join(p for p, *_ in POLLUTANTS)}
+  FROM read_csv('{path}', header = true, nullstr = '', columns = {{'station_id': 'VARCHAR', 'time': 'VARCHAR', {typed}}})),
+h AS (SELECT station_id, t, {hourly} FROM raw GROUP BY station_id, t),
+w AS (
+  SELECT *, {moving},
+    CASE WHEN count(o3) OVER d8 >= ceil(least(hour(t - INTERVAL 1 HOUR) + 1, 8) * 0.75) THEN avg(o3) OVER d8 END AS o3_8h
+  FROM h
+  WINDOW d24 AS (PARTITION BY station_id ORDER BY t RANGE BETWEEN INTERVAL 23 HOURS PRECEDING AND CURRENT ROW),
+         d8 AS (PARTITION BY station_id, CAST(t - INTERVAL 1 HOUR AS DATE) ORDER BY t
+                RANGE BETWEEN INTERVAL 7 HOURS PRECEDING AND CURRENT ROW)),
+r AS (SELECT station_id, t, {rounded}, {even("o3_8h", "o3")} AS o3_8h, {even("so2_24h", "so2")} AS so2_24h,
+        {even("pm10_24h", "pm10")} AS pm10_24h, {even("pm25_24h", "pm25")} AS pm25_24h
+      FROM w WHERE coalesce({", ".join(p for p, *_ in POLLUTANTS)}) IS NOT NULL),
+i AS (SELECT *, {", ".join(f"{e} AS {c}" for e, c in zip(iaqis, columns))} FROM r),
+a AS (SELECT *, greatest({", ".join(columns)}) AS aqi0,
+        {" OR ".join(f"({p}_1h IS NOT NULL AND {c} IS NULL)" for p, c in order.items())} AS withheld,
+        concat_ws(';', {", ".join(f"CASE WHEN {c} IS NULL THEN '{n}' END" for (p, n), c in zip(names, order.values()))}) AS missing
+      FROM i)
+SELECT station_id, strftime(t, '%Y-%m-%dT%H:%M:%S+08:00') AS time,
+  {", ".join(number(f"{p}_1h", p) + f" AS {p}_1h" for p in ("so2", "no2", "co", "o3", "pm10", "pm25"))},
+  {number("o3_8h", "o3")} AS o3_8h, {number("so2_24h", "so2")} AS so2_24h, {number("pm10_24h", "pm10")} AS pm10_24h,
+  {number("pm25_24h", "pm25")} AS pm25_24h,
+  iaqi_so2, iaqi_no2, iaqi_co, iaqi_o3_1h, NULL AS iaqi_o3_8h, iaqi_pm10, iaqi_pm25,
+  CASE WHEN NOT withheld THEN aqi0 END AS aqi,
+  CASE WHEN NOT withheld THEN 1 + (aqi0 > 50)::INT + (aqi0 > 100)::INT + (aqi0 > 150)::INT + (aqi0 > 200)::INT
+       + (aqi0 > 300)::INT END AS level,
+  CASE WHEN NOT withheld AND aqi0 > 50 THEN concat_ws(';', {", ".join(f"CASE WHEN {c} = aqi0 THEN '{n}' END" for (p, n), c in zip(names, order.values()))}) END
+    AS primary_pollutant,
+  CASE WHEN withheld THEN 'withheld' WHEN missing <> '' THEN 'incomplete' ELSE 'complete' END AS completeness,
+  nullif(missing, '') AS missing_pollutants
+FROM a ORDER BY station_id, t
+) TO '{out}' (HEADER, DELIMITER ',');
+"""
+
+
+COMPARE = """
+import json, resource, sys, time
+from pathlib import Path
+project, what = Path(sys.argv[1]), sys.argv[2]
+if what == "duckdb":
+    import duckdb
+    sys.path.insert(0, "benchmarks")
+    from derived_benchmark import duckdb_sql
+    sql = duckdb_sql(project / "content/datasets/air/air_hourly.csv", project / "duckdb.csv")
+    start = time.perf_counter()
+    duckdb.connect().execute(sql)
+else:
+    from publisher.content import load_content
+    from publisher import derived
+    content = load_content(project)
+    start = time.perf_counter()
+    computed = derived.realtime([content.datasets["air"]], content.registry, "Asia/Shanghai", "platform")
+    with open(project / "pandas.csv", "wb") as out:
+        for block in computed.tables[0].csv_blocks():
+            out.write(block)
+print(json.dumps({"seconds": time.perf_counter() - start,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def compare(stations: int, years: int) -> None:
+    """The real-time AQI by both approaches on one synthetic input; their times, memory and the
+    rows where their files differ."""
+    with tempfile.TemporaryDirectory(prefix="derived-compare-") as tmp:
+        project = Path(tmp)
+        rows = make_project(project, stations, years)["air"]
+        print(f"real-time AQI (platform), {stations} stations × {years} years = {rows:,} hourly rows")
+        reference = run_child(project, "pyarrow-read")["compute"]
+        print(f"{'':24}{'seconds':>9}{'× read':>8}{'peak MB':>9}")
+        print(f"{'pyarrow read (ref.)':24}{reference:9.2f}{1:8.1f}")
+        for what in ("pandas/NumPy", "duckdb"):
+            done = subprocess.run([sys.executable, "-c", COMPARE, str(project), what.split("/")[0].lower()],
+                                  capture_output=True, text=True, cwd=ROOT)
+            if done.returncode != 0:
+                raise SystemExit(f"{what} failed:\n{done.stderr[-3000:]}")
+            got = json.loads(done.stdout.strip().splitlines()[-1])
+            print(f"{what:24}{got['seconds']:9.2f}{got['seconds'] / reference:8.1f}{got['maxrss_kb'] / 1024:9.0f}")
+        ours = (project / "pandas.csv").read_text(encoding="utf-8").splitlines()
+        theirs = (project / "duckdb.csv").read_text(encoding="utf-8").splitlines()
+        differ = sum(a != b for a, b in zip(ours, theirs)) + abs(len(ours) - len(theirs))
+        example = next(((a, b) for a, b in zip(ours, theirs) if a != b), None)
+        print(f"rows: {len(ours) - 1:,} and {len(theirs) - 1:,}; differing lines: {differ:,}")
+        if example:
+            print(f"  e.g. ours:   {example[0]}\n       duckdb: {example[1]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="60x1,100x3", help="stations×years, comma separated (300x5: 13 M rows)")
@@ -270,7 +403,11 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true", help="pandas/NumPy against DuckDB on the real-time AQI")
     args = parser.parse_args()
     sizes = [tuple(int(x) for x in s.split("x")) for s in args.sizes.split(",")]
-    measure(sizes, args.only.split(","))
+    if args.compare:
+        for stations, years in sizes:
+            compare(stations, years)
+    else:
+        measure(sizes, args.only.split(","))
 
 
 if __name__ == "__main__":

@@ -127,7 +127,7 @@ class Table:
                            "fields": [c.schema() for c in self.columns]}}
 
 
-_WRITE_ROWS = 400_000  # rows formatted at a time: the text of a block stays small
+_WRITE_ROWS = 200_000  # rows formatted at a time: the text of a block stays small
 
 
 def _quoted(text: str) -> str:
@@ -247,7 +247,7 @@ def _index_columns(order: list[str]) -> list[Column]:
 
 
 _READ_ROWS = 1_000_000  # rows of an hourly file parsed at a time
-_GROUP_ROWS = 400_000  # hourly rows computed at a time (whole stations)
+_GROUP_ROWS = 200_000  # hourly rows computed at a time (whole stations)
 
 
 @dataclass
@@ -256,15 +256,15 @@ class _AirInputs:
     tables), read once per build for every air method, with the stations' daily concentrations
     they share.
 
-    It is kept compact (a station code per row, the times and values as read) and computed a group
-    of whole stations at a time: every average of HJ 663 and every report row depends on one
+    It is kept compact (per row a station number, the time as read and a number per distinct
+    value of each pollutant) and computed a group of whole stations at a time: every average of HJ 663 and every report row depends on one
     station's hours only, and the reports are sorted by station, so the groups taken in the order
     of the station ids give the same numbers, in the same order, as the whole data at once."""
 
-    blocks: list[pd.DataFrame]  # station (code), time, pollutants: rows in the order of the files
-    ids: list[str]  # station code → id
-    counts: np.ndarray  # rows per station code
-    pollutants: list[str]
+    blocks: list[pd.DataFrame]  # station, time, pollutants (numbers): rows in the order of the files
+    ids: list[str]  # station number → id
+    counts: np.ndarray  # rows per station number
+    values: dict[str, np.ndarray]  # pollutant → value of each number (the last, NaN: missing)
     notes: list[tuple[str, str]]
     standards: list[str]
     _daily: pd.DataFrame | None = None
@@ -298,8 +298,8 @@ class _AirInputs:
         ids = np.array([*self.ids, np.nan], dtype=object)  # code -1: no station id
         frame = pd.DataFrame({"station_id": pd.Series(ids[rows["station"].to_numpy()], dtype="str"),
                               "time": rows["time"]})
-        for p in self.pollutants:
-            frame[p] = rows[p] if p in rows else np.nan
+        for p, values in self.values.items():
+            frame[p] = values[rows[p].to_numpy()]
         return frame
 
     def daily(self) -> pd.DataFrame:
@@ -331,17 +331,18 @@ def _read_air_inputs(inputs: list[Dataset], tz: str) -> _AirInputs:
     """The hours whose day falls under an AQI standard with tables on file; the rest are left
     out with a note (never computed with a superseded table)."""
     ids: dict[str, int] = {}
+    values: dict[str, dict[Any, int]] = {}  # pollutant → its distinct values, numbered
     versions: dict[date, str | None] = {}
-    blocks, pollutants = [], []
+    blocks = []
     for ds in inputs:
         for hourly in _hourly_blocks(ds, tz):
-            pollutants.extend(p for p in hourly.columns[2:] if p not in pollutants)
             keep = _computable(hourly["time"], versions)
-            codes, found = pd.factorize(hourly["station_id"])
-            known = np.array([ids.setdefault(s, len(ids)) for s in found] + [-1], dtype=np.int32)
-            block = hourly.drop(columns="station_id")
-            block.insert(0, "station", known[codes])  # code -1 (the last) for a missing station id
+            block = pd.DataFrame({"station": _numbered(hourly["station_id"], ids), "time": hourly["time"]})
+            for p in hourly.columns[2:]:
+                block[p] = _numbered(hourly[p], values.setdefault(p, {}))
             blocks.append(block[keep] if not keep.all() else block)
+    for i, block in enumerate(blocks):  # a pollutant some file lacks is missing in its rows
+        blocks[i] = block.assign(**{p: np.int32(-1) for p in values if p not in block})
     counts = np.zeros(len(ids), dtype=np.int64)
     for b in blocks:
         codes = b["station"].to_numpy()
@@ -354,8 +355,17 @@ def _read_air_inputs(inputs: list[Dataset], tz: str) -> _AirInputs:
                       f"{len(refused)} days from {refused[0]} to {refused[-1]} fall under an AQI standard version "
                       "with no table on file; they are not computed (never with a superseded table)"))
     used = sorted({v for v in versions.values() if v})
-    return _AirInputs(blocks, list(ids), counts, pollutants, notes,
-                      [*used, "GB 3095-2012", "HJ 663-2013"] if used else [])
+    return _AirInputs(blocks, list(ids), counts, {p: np.array([*v, np.nan], dtype=float) for p, v in values.items()},
+                      notes, [*used, "GB 3095-2012", "HJ 663-2013"] if used else [])
+
+
+def _numbered(column: pd.Series, numbers: dict[Any, int]) -> np.ndarray:
+    """Each value's number in ``numbers`` (new values numbered on), -1 for a missing one. Values
+    equal as numbers share one (so -0.0 may stand for 0.0: every average of the grid makes -0.0
+    0.0 anyway, as pandas' sums start at 0.0)."""
+    codes, found = pd.factorize(column)
+    known = np.array([numbers.setdefault(v, len(numbers)) for v in found] + [-1], dtype=np.int32)
+    return known[codes]
 
 
 def _computable(time: pd.Series, versions: dict[date, str | None]) -> np.ndarray:
@@ -728,14 +738,10 @@ def emission_exceedances(inputs: list[Dataset], registry: dict, tz: str, method:
     over = over.sort_values([*base, "date"], ignore_index=True)
     rows = []
     if not data.empty:
-        labels = {"month": [f"{d.year}-{d.month:02d}" for d in dates], "year": [str(d.year) for d in dates]}
-        data = data.assign(day=day, exceeded_on=np.where(exceeded, day, np.nan),
-                           multiple=((data["value"] - data["limit"]) / data["limit"]).where(exceeded))
-        for texts in labels.values():
-            period = pd.Series(np.array(texts, dtype=object)[day], index=data.index, name="period")
-            grouped = data.groupby([*[data[c] for c in base], period])
-            rows.append(grouped.agg(days_reported=("day", "nunique"), exceedance_days=("exceeded_on", "nunique"),
-                                    max_multiple=("multiple", "max")).reset_index())
+        multiple = ((data["value"] - data["limit"]) / data["limit"]).where(exceeded)
+        multiple = multiple.to_numpy(dtype=float, na_value=np.nan)
+        for texts in ([f"{d.year}-{d.month:02d}" for d in dates], [str(d.year) for d in dates]):
+            rows.append(_days_over(data[base], texts, day, exceeded, multiple))
     summary = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         columns=[*base, "period", "days_reported", "exceedance_days", "max_multiple"])
     summary = summary.sort_values([*base, "period"], ignore_index=True)
@@ -760,6 +766,30 @@ def emission_exceedances(inputs: list[Dataset], registry: dict, tz: str, method:
         Table("summary", "各企业各排放口超标天数统计", "Days over the permit limit by enterprise, outlet and pollutant",
               summary_cols, [*base[1:], "period"], summary),
     ], [], [])
+
+
+def _days_over(keys: pd.DataFrame, labels: list[str], day: np.ndarray, exceeded: np.ndarray,
+               multiple: np.ndarray) -> pd.DataFrame:
+    """Per key (the ``keys`` columns and the period ``labels`` gives each day): the distinct days
+    reported, the distinct days over the limit and the largest multiple. Rows with a missing key
+    are left out, as a pandas groupby leaves them."""
+    factorized = [pd.factorize(keys[c]) for c in keys] + [pd.factorize(np.asarray(labels, dtype=object)[day])]
+    group = np.zeros(len(keys), dtype=np.int64)
+    for codes, found in factorized:
+        group = np.where((group < 0) | (codes < 0), -1, group * len(found) + codes)
+        present = group >= 0
+        group[present] = pd.factorize(group[present])[0]  # renumbered: stays below the row count
+    present = group >= 0
+    group, day, exceeded, multiple = group[present], day[present], exceeded[present], multiple[present]
+    count = int(group.max()) + 1 if len(group) else 0
+    width = int(day.max()) + 1 if len(day) else 1
+    first = pd.Series(np.arange(len(group))).groupby(group).first().to_numpy(dtype=np.int64)
+    frame = pd.DataFrame({name: found.take(codes[present][first])
+                          for name, (codes, found) in zip([*keys, "period"], factorized)})
+    frame["days_reported"] = np.bincount(np.unique(group * width + day) // width, minlength=count)
+    frame["exceedance_days"] = np.bincount(np.unique((group * width + day)[exceeded]) // width, minlength=count)
+    frame["max_multiple"] = pd.Series(multiple).groupby(group).max().reindex(range(count)).to_numpy()
+    return frame
 
 
 METHODS: dict[str, Method] = {
