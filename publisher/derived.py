@@ -25,24 +25,28 @@ good-day share, mean concentrations, change on last year, county rankings), ``wa
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from . import paths
-from .charts import read_air_hourly, read_resource
-from .content import DERIVED_METHODS, Content, Dataset
+from .charts import read_resource
+from .content import DERIVED_METHODS, Content, Dataset, Resource
 from .figures import MEASURES, round_value, urban_stations
 from .release import Release
 from .report import Finding, error, warning
-from .standards import (COMPLETE, DAILY_REPORT_COLUMNS, REALTIME_REPORT_COLUMNS, AqiMethod, aqi_method,
+from .standards import (COMPLETE, DAILY_REPORT_COLUMNS, REALTIME_REPORT_COLUMNS, AqiMethod, air_columns, aqi_method,
                         area_daily_report, daily_concentrations, realtime_aqi, section_class, station_daily_report)
 from .standards.averaging import ROUNDED_AS
 from .standards.versions import StandardNotAvailable, standard_for
@@ -81,20 +85,40 @@ class Column:
 
 @dataclass
 class Table:
-    """One derived data file."""
+    """One derived data file: its rows as one frame, or, for a table as long as its input (the
+    real-time AQI), as the blocks ``parts`` makes one after the other, so it is never whole in
+    memory."""
 
     name: str
     zh: str
     en: str
     columns: list[Column]
     primary_key: list[str]
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None = None
+    parts: Callable[[], Iterator[pd.DataFrame]] | None = None
+
+    def frames(self) -> Iterator[pd.DataFrame]:
+        """The rows in order: the frame, or each block of ``parts``."""
+        if self.parts is None:
+            yield self.frame
+        else:
+            yield from self.parts()
+
+    def csv_blocks(self) -> Iterator[bytes]:
+        """UTF-8 CSV a block at a time: one header row, empty cells for missing values, numbers as
+        the columns say; the bytes pandas' ``to_csv`` writes for the same cells."""
+        yield (",".join(_quoted(c.name) for c in self.columns) + "\n").encode("utf-8")
+        written: list[dict[Any, str]] = [{} for _ in self.columns]  # each distinct value formatted once
+        for frame in self.frames():
+            for start in range(0, len(frame), _WRITE_ROWS):
+                block = frame.iloc[start:start + _WRITE_ROWS]
+                yield _csv_rows([_cells(block[c.name] if c.name in block else None, c, len(block), seen,
+                                        last=n == len(self.columns) - 1)
+                                 for n, (c, seen) in enumerate(zip(self.columns, written))])
 
     def csv_bytes(self) -> bytes:
-        """UTF-8 CSV, one header row, empty cells for missing values, numbers as the columns say."""
-        out = pd.DataFrame({c.name: _cells(self.frame[c.name] if c.name in self.frame else None, c, len(self.frame))
-                            for c in self.columns})
-        return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        """The whole file (see :meth:`csv_blocks`)."""
+        return b"".join(self.csv_blocks())
 
     def resource(self) -> dict[str, Any]:
         """The resource entry of the published dataset.yaml."""
@@ -103,17 +127,48 @@ class Table:
                            "fields": [c.schema() for c in self.columns]}}
 
 
-def _cells(values: pd.Series | None, column: Column, rows: int) -> list[str]:
+_WRITE_ROWS = 200_000  # rows formatted at a time: the text of a block stays small
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a field of a CSV row of several fields, quoted as the csv module quotes it
+    (``QUOTE_MINIMAL``, which pandas' ``to_csv`` uses)."""
+    if text == "":
+        return text
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([text])
+    return out.getvalue()[:-1]
+
+
+def _cells(values: pd.Series | None, column: Column, rows: int, written: dict[Any, str],
+           last: bool) -> pa.Array:
+    """The quoted text of each cell of a column (ending the line when it is the ``last``). Each
+    distinct value is formatted once: ``written`` keeps the text of the first value equal to it,
+    for the whole table (so 0.0 and -0.0 print as whichever came first, as one dictionary of
+    values did before)."""
+    end = "\n" if last else ""
     if values is None:
-        return [""] * rows
-    written: dict[Any, str] = {}  # measured values repeat a lot: format each distinct one once
-    out = []
-    for v in values.tolist():
+        return pa.array([end] * rows, pa.string())
+    codes, uniques = pd.factorize(values)
+    texts = []
+    for v in uniques:
         text = written.get(v)
         if text is None:
-            text = written[v] = _cell(v, column)
-        out.append(text)
-    return out
+            text = written[v] = _quoted(_cell(v, column))
+        texts.append(text + end)
+    if (codes < 0).any():  # missing: None, NaN, <NA> are empty; NaT is written as before
+        codes = np.where(codes < 0, len(texts), codes)
+        texts.append(_quoted(_cell(values.iloc[int(np.argmax(codes == len(texts)))], column)) + end)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(texts, pa.string())).dictionary_decode()
+
+
+def _csv_rows(cells: list[pa.Array]) -> bytes:
+    """The lines of a block: each row's cells joined by commas (vectorised by Arrow)."""
+    lines = pc.binary_join_element_wise(*cells, ",")
+    if len(lines) == 0:
+        return b""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
+    return lines.buffers()[2].to_pybytes()[offsets[0]:offsets[-1]]
 
 
 def _cell(v: Any, column: Column) -> str:
@@ -191,20 +246,67 @@ def _index_columns(order: list[str]) -> list[Column]:
 # -- air ---------------------------------------------------------------------------------------------
 
 
+_READ_ROWS = 1_000_000  # rows of an hourly file parsed at a time
+_GROUP_ROWS = 200_000  # hourly rows computed at a time (whole stations)
+
+
 @dataclass
 class _AirInputs:
-    """The hourly data of a method's inputs (only days under a standard with tables), read once
-    per build for every air method, with the stations' daily concentrations they share."""
+    """The hourly data of a method's inputs (only hours whose day falls under a standard with
+    tables), read once per build for every air method, with the stations' daily concentrations
+    they share.
 
-    hourly: pd.DataFrame
+    It is kept compact (per row a station number, the time as read and a number per distinct
+    value of each pollutant) and computed a group of whole stations at a time: every average of HJ 663 and every report row depends on one
+    station's hours only, and the reports are sorted by station, so the groups taken in the order
+    of the station ids give the same numbers, in the same order, as the whole data at once."""
+
+    blocks: list[pd.DataFrame]  # station, time, pollutants (numbers): rows in the order of the files
+    ids: list[str]  # station number → id
+    counts: np.ndarray  # rows per station number
+    values: dict[str, np.ndarray]  # pollutant → value of each number (the last, NaN: missing)
     notes: list[tuple[str, str]]
     standards: list[str]
     _daily: pd.DataFrame | None = None
 
+    @property
+    def empty(self) -> bool:
+        return not any(len(b) for b in self.blocks)
+
+    @property
+    def present(self) -> set[str]:
+        """The stations with hourly rows."""
+        return {self.ids[c] for c in np.flatnonzero(self.counts)}
+
+    def groups(self) -> Iterator[pd.DataFrame]:
+        """The hourly frames (``station_id, time, <pollutants>``, as ``charts.read_air_hourly``
+        gives them) of successive groups of whole stations in the order of their ids; rows
+        without a station id go with the first group (every computation leaves them out)."""
+        group, rows = [-1], 0
+        for code in sorted(np.flatnonzero(self.counts), key=self.ids.__getitem__):
+            if rows and rows + self.counts[code] > _GROUP_ROWS:
+                yield self._frame(group)
+                group, rows = [], 0
+            group.append(code)
+            rows += int(self.counts[code])
+        yield self._frame(group)
+
+    def _frame(self, codes: list[int]) -> pd.DataFrame:
+        wanted = np.asarray(codes, dtype=np.int32)
+        parts = [b[np.isin(b["station"].to_numpy(), wanted)] for b in self.blocks]
+        rows = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+        ids = np.array([*self.ids, np.nan], dtype=object)  # code -1: no station id
+        frame = pd.DataFrame({"station_id": pd.Series(ids[rows["station"].to_numpy()], dtype="str"),
+                              "time": rows["time"]})
+        for p, values in self.values.items():
+            frame[p] = values[rows[p].to_numpy()]
+        return frame
+
     def daily(self) -> pd.DataFrame:
         """Each station's daily concentrations (HJ 663-2013 validity), computed once."""
         if self._daily is None:
-            self._daily = daily_concentrations(self.hourly)
+            parts = [daily_concentrations(g) for g in self.groups()]
+            self._daily = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
         return self._daily
 
 
@@ -212,30 +314,39 @@ _AIR_INPUTS: dict[tuple, _AirInputs] = {}
 
 
 def _air_inputs(inputs: list[Dataset], tz: str) -> _AirInputs:
-    key = (tz, *((ds.id, *(hashlib.sha256(r.path.read_bytes()).hexdigest() for r in ds.resources if r.path.is_file()))
-                 for ds in inputs))
+    key = (tz, *((ds.id, *(_file_digest(r.path) for r in ds.resources if r.path.is_file())) for ds in inputs))
     if key not in _AIR_INPUTS:
         if len(_AIR_INPUTS) > 4:
             _AIR_INPUTS.clear()
-        # an air dataset without hourly concentrations (e.g. a maintenance log) adds nothing
-        frames = [f for f in (read_air_hourly(ds, tz) for ds in inputs) if f is not None]
-        hourly = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["station_id", "time"])
-        _AIR_INPUTS[key] = _AirInputs(*_computable(hourly))
+        _AIR_INPUTS[key] = _read_air_inputs(inputs, tz)
     return _AIR_INPUTS[key]
 
 
-def _computable(hourly: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str]], list[str]]:
+def _file_digest(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _read_air_inputs(inputs: list[Dataset], tz: str) -> _AirInputs:
     """The hours whose day falls under an AQI standard with tables on file; the rest are left
     out with a note (never computed with a superseded table)."""
-    if hourly.empty:
-        return hourly, [], []
-    day = (pd.to_datetime(hourly["time"]).dt.tz_convert("Asia/Shanghai") - pd.Timedelta(hours=1)).dt.date
+    ids: dict[str, int] = {}
+    values: dict[str, dict[Any, int]] = {}  # pollutant → its distinct values, numbered
     versions: dict[date, str | None] = {}
-    for d in pd.unique(day.to_numpy()):
-        try:
-            versions[d] = standard_for("aqi", d).id
-        except StandardNotAvailable:
-            versions[d] = None
+    blocks = []
+    for ds in inputs:
+        for hourly in _hourly_blocks(ds, tz):
+            keep = _computable(hourly["time"], versions)
+            block = pd.DataFrame({"station": _numbered(hourly["station_id"], ids), "time": hourly["time"]})
+            for p in hourly.columns[2:]:
+                block[p] = _numbered(hourly[p], values.setdefault(p, {}))
+            blocks.append(block[keep] if not keep.all() else block)
+    for i, block in enumerate(blocks):  # a pollutant some file lacks is missing in its rows
+        blocks[i] = block.assign(**{p: np.int32(-1) for p in values if p not in block})
+    counts = np.zeros(len(ids), dtype=np.int64)
+    for b in blocks:
+        codes = b["station"].to_numpy()
+        counts += np.bincount(codes[codes >= 0], minlength=len(ids))
     refused = sorted(d for d, v in versions.items() if v is None)
     notes = []
     if refused:
@@ -244,8 +355,74 @@ def _computable(hourly: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str
                       f"{len(refused)} days from {refused[0]} to {refused[-1]} fall under an AQI standard version "
                       "with no table on file; they are not computed (never with a superseded table)"))
     used = sorted({v for v in versions.values() if v})
-    keep = day.map(versions).notna().to_numpy()
-    return hourly[keep], notes, [*used, "GB 3095-2012", "HJ 663-2013"] if used else []
+    return _AirInputs(blocks, list(ids), counts, {p: np.array([*v, np.nan], dtype=float) for p, v in values.items()},
+                      notes, [*used, "GB 3095-2012", "HJ 663-2013"] if used else [])
+
+
+def _numbered(column: pd.Series, numbers: dict[Any, int]) -> np.ndarray:
+    """Each value's number in ``numbers`` (new values numbered on), -1 for a missing one. Values
+    equal as numbers share one (so -0.0 may stand for 0.0: every average of the grid makes -0.0
+    0.0 anyway, as pandas' sums start at 0.0)."""
+    codes, found = pd.factorize(column)
+    known = np.array([numbers.setdefault(v, len(numbers)) for v in found] + [-1], dtype=np.int32)
+    return known[codes]
+
+
+def _computable(time: pd.Series, versions: dict[date, str | None]) -> np.ndarray:
+    """Which rows fall on a day (of the hour's start, in China) under an AQI version with tables;
+    ``versions`` gathers each day's version (None: refused). Each distinct hour is looked at once."""
+    codes, hours = pd.factorize(time, use_na_sentinel=False)
+    days = (pd.to_datetime(pd.Series(hours)).dt.tz_convert("Asia/Shanghai") - pd.Timedelta(hours=1)).dt.date
+    for d in pd.unique(days.to_numpy()):
+        if d not in versions:
+            try:
+                versions[d] = standard_for("aqi", d).id
+            except StandardNotAvailable:
+                versions[d] = None
+    return days.map(versions).notna().to_numpy()[codes]
+
+
+def _hourly_blocks(dataset: Dataset, tz: str) -> Iterator[pd.DataFrame]:
+    """The dataset's hourly air data as ``charts.read_air_hourly`` reads it (``station_id, time,
+    <pollutants>``, columns named by their ``parameter``; a file where two fields claim one
+    pollutant refused), a block of rows at a time, only the columns it needs."""
+    for r in dataset.resources:
+        public = [f for f in r.fields if not f.sensitive]
+        by_parameter = air_columns(public)
+        if not {"station_id", "time"} <= {f.name for f in public} or not by_parameter or not Path(r.path).is_file():
+            continue
+        for frame in _blocks(r, ["station_id", "time", *by_parameter.values()], tz):
+            hourly = pd.DataFrame({"station_id": frame["station_id"].astype(str), "time": frame["time"]})
+            for p, name in by_parameter.items():
+                hourly[p] = frame[name]
+            yield hourly
+
+
+def _blocks(resource: Resource, names: list[str], tz: str) -> Iterator[pd.DataFrame]:
+    """The public columns ``names`` of a file, parsed and typed as ``charts.read_resource`` does
+    (the same reader, options and conversions: the same values), a block of rows at a time."""
+    fields = {f.name: f for f in resource.fields if not f.sensitive}
+    wanted = [n for n in dict.fromkeys(names) if n in fields]
+    reader = pd.read_csv(
+        resource.path, usecols=wanted, chunksize=_READ_ROWS, keep_default_na=False,
+        na_values=resource.missing_values or [""], encoding="utf-8-sig",
+        dtype={n: "string" for n in wanted if fields[n].type in ("string", "date", "datetime")})
+    with reader:
+        for frame in reader:
+            for name in wanted:
+                frame[name] = _typed(frame[name], fields[name].type, tz)
+            yield frame
+
+
+def _typed(values: pd.Series, kind: str, tz: str) -> pd.Series:
+    """A column as ``charts.read_resource`` types it."""
+    if kind == "datetime":
+        return pd.to_datetime(values, format="ISO8601", utc=True).dt.tz_convert(tz)
+    if kind == "date":
+        return pd.to_datetime(values, format="ISO8601")
+    if kind in ("number", "integer"):
+        return pd.to_numeric(values, errors="coerce")
+    return values
 
 
 def daily_aqi(inputs: list[Dataset], registry: dict, tz: str, method: str | None = None) -> Computed:
@@ -257,9 +434,10 @@ def daily_aqi(inputs: list[Dataset], registry: dict, tz: str, method: str | None
     concentration = _concentration_columns(False, m)
     index = _index_columns(DAILY_REPORT_COLUMNS)
     empty = pd.DataFrame(columns=DAILY_REPORT_COLUMNS)
-    stations = station_daily_report(air.daily(), m) if not air.hourly.empty else empty
+    stations = station_daily_report(air.daily(), m) if not air.empty else empty
     city_code = str((registry.get("city") or {}).get("code") or "")
-    urban = [s for s in urban_stations(registry) if s in set(air.hourly.get("station_id", []))]
+    present = air.present
+    urban = [s for s in urban_stations(registry) if s in present]
     city = (area_daily_report(air.daily(), city_code, urban, m) if urban else empty).rename(
         columns={"station_id": "area_code"})
     city_cols = [Column("area_code", "string", "行政区划代码", "Administrative area code", required=True),
@@ -276,13 +454,15 @@ def realtime(inputs: list[Dataset], registry: dict, tz: str, method: str | None 
     """Hourly real-time AQI per station (HJ 633-2012 5.1.3, Table 4), as ``method`` applies it."""
     air = _air_inputs(inputs, tz)
     m = aqi_method(method)
-    report = (realtime_aqi(air.hourly, method=m) if not air.hourly.empty
-              else pd.DataFrame(columns=REALTIME_REPORT_COLUMNS))
+    if air.empty:
+        report, parts = pd.DataFrame(columns=REALTIME_REPORT_COLUMNS), None
+    else:  # as long as the input: made and written a group of stations at a time
+        report, parts = None, lambda: (realtime_aqi(hourly, method=m) for hourly in air.groups())
     columns = [Column("station_id", "string", "站点编号", "Station ID", references="air_stations", required=True),
                Column("time", "datetime", "时间（小时结束时刻）", "Time (end of the hour)", required=True),
                *_concentration_columns(True, m), *_index_columns(REALTIME_REPORT_COLUMNS)]
     return Computed([Table("hourly", "各站点实时空气质量指数", "Real-time AQI by station and hour", columns,
-                           ["station_id", "time"], report)], air.standards, air.notes, m)
+                           ["station_id", "time"], report, parts)], air.standards, air.notes, m)
 
 
 # Summary measures and their daily-report columns (the definitions of figures.MEASURES).
@@ -300,14 +480,7 @@ def air_summary(inputs: list[Dataset], registry: dict, tz: str, method: str | No
     air = _air_inputs(inputs, tz)
     m = aqi_method(method)
     daily = _scoped_daily(air, registry, m)
-    rows = []
-    if not daily.empty:
-        when = pd.to_datetime(daily["date"])
-        for label, keys in (("month", [when.dt.year, when.dt.month]), ("year", [when.dt.year])):
-            for (scope, subject, *period), days in daily.groupby([daily["scope"], daily["id"], *keys], sort=True):
-                rows.append({"scope": scope, "id": subject, "period": _period_label(period),
-                             **_summary_measures(days, _min_days(period))})
-    summary = pd.DataFrame(rows, columns=["scope", "id", "period", "valid_days", "good_days", "good_day_share",
+    summary = pd.DataFrame(_summary_rows(daily) if not daily.empty else [], columns=["scope", "id", "period", "valid_days", "good_days", "good_day_share",
                                           *SUMMARY_MEANS, "o3_8h_p90"])
     _add_changes(summary)
     ranking = _rankings(summary)
@@ -344,9 +517,9 @@ def air_summary(inputs: list[Dataset], registry: dict, tz: str, method: str | No
 
 def _scoped_daily(air: _AirInputs, registry: dict, method: AqiMethod) -> pd.DataFrame:
     """Daily reports of every station, every county (its urban stations) and the city."""
-    if air.hourly.empty:
+    if air.empty:
         return pd.DataFrame(columns=["scope", "id", *DAILY_REPORT_COLUMNS[1:]])
-    present = set(air.hourly["station_id"])
+    present = air.present
     urban = [s for s in urban_stations(registry) if s in present]
     area_of = {str(s.get("id")): str(s.get("area")) for s in registry.get("air_stations") or [] if isinstance(s, dict)}
     parts = [station_daily_report(air.daily(), method).rename(columns={"station_id": "id"}).assign(scope="station")]
@@ -375,19 +548,55 @@ def _min_days(period: list[Any]) -> int:
     return 25 if int(period[1]) == 2 else 27
 
 
-def _summary_measures(days: pd.DataFrame, min_days: int) -> dict[str, Any]:
-    # Only complete days count: an incomplete day's AQI leaves out a pollutant and could hide a
-    # polluted day; a withheld day has no AQI.
-    aqi = pd.to_numeric(days["aqi"].where(days["completeness"].eq(COMPLETE)), errors="coerce").dropna()
-    out: dict[str, Any] = {"valid_days": len(aqi), "good_days": int((aqi <= 100).sum()),
-                           "good_day_share": (int((aqi <= 100).sum()) * 100 / len(aqi)) if len(aqi) else None}
-    for measure, column in SUMMARY_MEANS.items():
-        values = pd.to_numeric(days[column], errors="coerce").dropna()
-        out[measure] = float(values.mean()) if len(values) >= min_days else None
-    o3 = pd.to_numeric(days["o3_8h_max"], errors="coerce").dropna()
-    # HJ 663-2013 percentile: linear between the neighbours of k = 1 + (n - 1) p.
-    out["o3_8h_p90"] = float(np.percentile(o3.to_numpy(), 90)) if len(o3) >= min_days else None
-    return out
+def _summary_rows(daily: pd.DataFrame) -> list[dict[str, Any]]:
+    """The measures of every month, then every year, of each scope and id, in that order.
+
+    ``daily`` is sorted by scope, id and date, so each period is a run of rows; a measure's valid
+    values are kept once, in row order, and each period takes its slice (the sums are NumPy's, as
+    a pandas mean of the same values). Only complete days count: an incomplete day's AQI leaves
+    out a pollutant and could hide a polluted day; a withheld day has no AQI."""
+    when = pd.to_datetime(daily["date"])
+    year, month = when.dt.year.to_numpy(), when.dt.month.to_numpy()
+    scope, subject = daily["scope"].to_numpy(), daily["id"].to_numpy()
+    aqi = pd.to_numeric(daily["aqi"].where(daily["completeness"].eq(COMPLETE)), errors="coerce")
+    aqi = aqi.to_numpy(dtype=float, na_value=np.nan)
+    valid = _running(~np.isnan(aqi))
+    good = _running(aqi <= 100)
+    measures = {m: _compact(daily[c]) for m, c in [*SUMMARY_MEANS.items(), ("o3_8h_p90", "o3_8h_max")]}
+    rows = []
+    for keys in ([scope, subject, year, month], [scope, subject, year]):
+        changed = np.zeros(len(daily) - 1, dtype=bool)
+        for key in keys:
+            changed |= key[1:] != key[:-1]
+        starts = np.flatnonzero(np.concatenate([[True], changed]))
+        for start, end in zip(starts, [*starts[1:], len(daily)]):
+            period = [year[start]] if len(keys) == 3 else [year[start], month[start]]
+            need = _min_days(period)
+            days, goods = int(valid[end] - valid[start]), int(good[end] - good[start])
+            row = {"scope": scope[start], "id": subject[start], "period": _period_label(period),
+                   "valid_days": days, "good_days": goods, "good_day_share": goods * 100 / days if days else None}
+            for measure, (values, running) in measures.items():
+                picked = values[running[start]:running[end]]
+                if len(picked) < need:
+                    row[measure] = None
+                elif measure == "o3_8h_p90":  # HJ 663-2013: linear between the neighbours of k = 1 + (n - 1) p
+                    row[measure] = float(np.percentile(picked, 90))
+                else:
+                    row[measure] = float(picked.sum() / len(picked))
+            rows.append(row)
+    return rows
+
+
+def _running(flags: np.ndarray) -> np.ndarray:
+    """Counts of ``flags`` before each row (and after the last): a run [a, b) holds c[b] - c[a]."""
+    return np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
+
+
+def _compact(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A column's numbers without the missing ones, in row order, and their running count."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    present = ~np.isnan(values)
+    return values[present], _running(present)
 
 
 def _rounded(value: Any, decimals: int) -> float | None:
@@ -507,7 +716,8 @@ def emission_exceedances(inputs: list[Dataset], registry: dict, tz: str, method:
         for r in ds.resources:
             if {"enterprise_id", "outlet_id", "date", "parameter", "value", "limit"} <= {f.name for f in r.fields} \
                     and r.path.is_file():
-                frames.append(read_resource(r, tz))
+                frames.extend(_blocks(r, ["area_code", "enterprise_id", "outlet_id", "date", "parameter", "value",
+                                          "unit", "limit"], tz))
     base = ["area_code", "enterprise_id", "outlet_id", "parameter"]
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*base, "date", "value", "unit",
                                                                                        "limit"])
@@ -516,22 +726,22 @@ def emission_exceedances(inputs: list[Dataset], registry: dict, tz: str, method:
             data[column] = None
     data = data.dropna(subset=["date", "value"])
     data = data.astype({c: str for c in ("area_code", "enterprise_id", "outlet_id", "parameter")})
-    data["date"] = pd.to_datetime(data["date"]).dt.date
-    over = data[data["limit"].notna() & (data["value"] > data["limit"])].copy()
+    # each distinct day made a date (and its labels) once; rows keep its code
+    when, times = pd.factorize(pd.to_datetime(data["date"]))
+    day, dates = pd.factorize(pd.Index(times.date, dtype=object))  # two times of one day are one day
+    day = day[when]
+    data["date"] = dates.to_numpy()[day]
+    exceeded = (data["limit"].notna() & (data["value"] > data["limit"])).to_numpy()
+    over = data[exceeded].copy()
     over["multiple"] = (over["value"] - over["limit"]) / over["limit"]
-    over["date"] = over["date"].map(date.isoformat)
+    over["date"] = np.array([d.isoformat() for d in dates], dtype=object)[day[exceeded]]
     over = over.sort_values([*base, "date"], ignore_index=True)
     rows = []
     if not data.empty:
-        month = data["date"].map(lambda d: f"{d.year}-{d.month:02d}")
-        year = data["date"].map(lambda d: str(d.year))
-        exceeded = data["limit"].notna() & (data["value"] > data["limit"])
-        data = data.assign(exceeded_on=data["date"].where(exceeded),
-                           multiple=((data["value"] - data["limit"]) / data["limit"]).where(exceeded))
-        for labels in (month, year):
-            grouped = data.groupby([*[data[c] for c in base], labels.rename("period")])
-            rows.append(grouped.agg(days_reported=("date", "nunique"), exceedance_days=("exceeded_on", "nunique"),
-                                    max_multiple=("multiple", "max")).reset_index())
+        multiple = ((data["value"] - data["limit"]) / data["limit"]).where(exceeded)
+        multiple = multiple.to_numpy(dtype=float, na_value=np.nan)
+        for texts in ([f"{d.year}-{d.month:02d}" for d in dates], [str(d.year) for d in dates]):
+            rows.append(_days_over(data[base], texts, day, exceeded, multiple))
     summary = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         columns=[*base, "period", "days_reported", "exceedance_days", "max_multiple"])
     summary = summary.sort_values([*base, "period"], ignore_index=True)
@@ -556,6 +766,30 @@ def emission_exceedances(inputs: list[Dataset], registry: dict, tz: str, method:
         Table("summary", "各企业各排放口超标天数统计", "Days over the permit limit by enterprise, outlet and pollutant",
               summary_cols, [*base[1:], "period"], summary),
     ], [], [])
+
+
+def _days_over(keys: pd.DataFrame, labels: list[str], day: np.ndarray, exceeded: np.ndarray,
+               multiple: np.ndarray) -> pd.DataFrame:
+    """Per key (the ``keys`` columns and the period ``labels`` gives each day): the distinct days
+    reported, the distinct days over the limit and the largest multiple. Rows with a missing key
+    are left out, as a pandas groupby leaves them."""
+    factorized = [pd.factorize(keys[c]) for c in keys] + [pd.factorize(np.asarray(labels, dtype=object)[day])]
+    group = np.zeros(len(keys), dtype=np.int64)
+    for codes, found in factorized:
+        group = np.where((group < 0) | (codes < 0), -1, group * len(found) + codes)
+        present = group >= 0
+        group[present] = pd.factorize(group[present])[0]  # renumbered: stays below the row count
+    present = group >= 0
+    group, day, exceeded, multiple = group[present], day[present], exceeded[present], multiple[present]
+    count = int(group.max()) + 1 if len(group) else 0
+    width = int(day.max()) + 1 if len(day) else 1
+    first = pd.Series(np.arange(len(group))).groupby(group).first().to_numpy(dtype=np.int64)
+    frame = pd.DataFrame({name: found.take(codes[present][first])
+                          for name, (codes, found) in zip([*keys, "period"], factorized)})
+    frame["days_reported"] = np.bincount(np.unique(group * width + day) // width, minlength=count)
+    frame["exceedance_days"] = np.bincount(np.unique((group * width + day)[exceeded]) // width, minlength=count)
+    frame["max_multiple"] = pd.Series(multiple).groupby(group).max().reindex(range(count)).to_numpy()
+    return frame
 
 
 METHODS: dict[str, Method] = {
@@ -629,6 +863,15 @@ def derive_datasets(root: Path, content: Content, upstream: Release, chosen: dic
     result = DerivedRelease(folder=content.root / "content")
     with open_log(root) as log:
         entries = log.entries()
+    try:
+        _derive_each(result, content, upstream, chosen, approved, entries, tz, aqi_method)
+    finally:
+        _AIR_INPUTS.clear()  # the hourly data is shared by the methods of one build, not kept after it
+    return result
+
+
+def _derive_each(result: DerivedRelease, content: Content, upstream: Release, chosen: dict[str, Version],
+                 approved: dict[str, list[Version]], entries: list[Any], tz: str, aqi_method: str | None) -> None:
     for ds in sorted(content.datasets.values(), key=lambda d: d.id):
         if ds.derived is None or ds.derived.method not in METHODS:
             continue
@@ -646,14 +889,14 @@ def derive_datasets(root: Path, content: Content, upstream: Release, chosen: dic
         computed = METHODS[ds.derived.method](inputs, content.registry, tz, aqi_method)
         for zh, en in computed.notes:
             result.findings.append(warning("derived-values-not-computed", zh, en, **where))
-        if all(t.frame.empty for t in computed.tables):
+        sources = [{"item": i, "version": chosen[i].number, "digest": chosen[i].digest, "files": chosen[i].files}
+                   for i in ds.derived.inputs]
+        files = _write(ds, computed, sources, result.folder)
+        if files is None:
             result.findings.append(error("derived-empty", "输入数据中没有可计算的值，派生数据为空",
                                          "the inputs hold nothing this method can compute; the result is empty",
                                          **where))
             continue
-        sources = [{"item": i, "version": chosen[i].number, "digest": chosen[i].digest, "files": chosen[i].files}
-                   for i in ds.derived.inputs]
-        files = _write(ds, computed, sources, result.folder)
         digest = Manifest(ds.id, files).digest
         history = derivation_history(entries, ds.id, approved.get(ds.id, []))
         if history and history[-1].digest == digest and history[-1].withdrawn is None:
@@ -672,7 +915,6 @@ def derive_datasets(root: Path, content: Content, upstream: Release, chosen: dic
             history.append(version)
         result.versions[ds.id] = history
         result.chosen[ds.id] = version
-    return result
 
 
 def _public_since(version: Version, item: Dataset) -> datetime:
@@ -681,8 +923,24 @@ def _public_since(version: Version, item: Dataset) -> datetime:
     return publication_time(version, item.release_at)
 
 
-def _write(ds: Dataset, computed: Computed, sources: list[dict[str, Any]], folder: Path) -> dict[str, str]:
-    """The derived files beside the definition; returns their manifest (path → SHA-256)."""
+def _write(ds: Dataset, computed: Computed, sources: list[dict[str, Any]], folder: Path) -> dict[str, str] | None:
+    """The derived files beside the definition; returns their manifest (path → SHA-256), or None
+    when every table is empty (then nothing is left written). Each table is streamed to its file a
+    block of rows at a time, hashed on the way."""
+    target = folder / "datasets" / ds.id
+    tables, rows = {}, 0
+    for t in computed.tables:
+        digest = hashlib.sha256()
+        with open(paths.confined(target, f"{t.name}.csv"), "wb") as out:
+            for n, block in enumerate(t.csv_blocks()):
+                digest.update(block)
+                out.write(block)
+                rows += n > 0 and len(block) > 0
+        tables[f"{t.name}.csv"] = digest.hexdigest()
+    if not rows:
+        for name in tables:
+            paths.confined(target, name).unlink()
+        return None
     meta = {k: v for k, v in ds.meta.items() if k not in ("resources", "derived")}
     method_zh, method_en, _ = DERIVED_METHODS[ds.derived.method]
     meta.setdefault("methodology", {"zh": f"由发布系统按“{method_zh}”方法自动计算。",
@@ -704,14 +962,10 @@ def _write(ds: Dataset, computed: Computed, sources: list[dict[str, Any]], folde
                        **({"aqi_method": computed.aqi_method.name} if computed.aqi_method else {}),
                        "sources": [{k: s[k] for k in ("item", "version", "digest")} for s in sources]}
     meta["resources"] = [t.resource() for t in computed.tables]
-    target = folder / "datasets" / ds.id
-    files = {"dataset.yaml": yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=120).encode("utf-8")}
-    files.update({f"{t.name}.csv": t.csv_bytes() for t in computed.tables})
-    manifest = {}
-    for name, data in files.items():
-        paths.confined(target, name).write_bytes(data)
-        manifest[f"datasets/{ds.id}/{name}"] = hashlib.sha256(data).hexdigest()
-    return manifest
+    data = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=120).encode("utf-8")
+    paths.confined(target, "dataset.yaml").write_bytes(data)
+    return {f"datasets/{ds.id}/{name}": digest
+            for name, digest in {"dataset.yaml": hashlib.sha256(data).hexdigest(), **tables}.items()}
 
 
 def record_derivations(root: Path, derived: DerivedRelease, released: Release) -> None:

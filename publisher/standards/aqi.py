@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .versions import Standard, default_method_name, method_names, resolve_standard, standard_by_id, to_date
 
@@ -272,12 +273,8 @@ def aqi_from_iaqis(
         raise ValueError(f"no IAQI column found; expected some of {list(IAQI_COLUMNS)}")
     sub = frame[columns].apply(pd.to_numeric, errors="coerce").astype(float)
     aqi = sub.max(axis=1, skipna=True)
-    is_primary = sub.eq(aqi, axis=0) & aqi.gt(50).to_numpy()[:, None]
-    primary = pd.Series("", index=frame.index, dtype=object)
-    for column in columns:
-        sep = np.where(primary.eq(""), "", PRIMARY_SEPARATOR)
-        primary = primary.mask(is_primary[column], primary + sep + IAQI_COLUMNS[column])
-    primary = primary.replace("", pd.NA).astype("string")
+    is_primary = (sub.to_numpy() == aqi.to_numpy()[:, None]) & (aqi.to_numpy() > 50)[:, None]
+    primary = joined_names(is_primary, [IAQI_COLUMNS[c] for c in columns], frame.index).astype("string")
 
     if date is None and standard is None and "date" in frame.columns:
         date = frame["date"]
@@ -285,33 +282,43 @@ def aqi_from_iaqis(
     return AqiResult(aqi.astype("Int64").rename("aqi"), level, primary.rename("primary_pollutant"))
 
 
+def joined_names(flags: np.ndarray, names: list[str], index: pd.Index) -> pd.Series:
+    """Per row, the ``names`` of its flagged columns joined by PRIMARY_SEPARATOR in their order,
+    <NA> for none (object dtype). Each of the 2ⁿ combinations is joined once."""
+    bits = flags.astype(np.int64) @ (np.int64(1) << np.arange(len(names), dtype=np.int64))
+    texts = np.array([PRIMARY_SEPARATOR.join(n for k, n in enumerate(names) if mask >> k & 1) or pd.NA
+                      for mask in range(1 << len(names))], dtype=object)
+    return pd.Series(texts[bits], index=index, dtype=object)
+
+
 def _levels_frame(aqi: pd.Series, date: Any, standard: Standard | str | None) -> pd.DataFrame:
     if standard is not None or date is None or np.ndim(date) == 0:
-        versions = pd.Series([_resolve(date, standard).id] * len(aqi), index=aqi.index)
+        codes, ids = np.zeros(len(aqi), dtype=np.int64), [_resolve(date, standard).id]
     else:
         codes, uniques = pd.factorize(pd.Series(np.asarray(date, dtype=object)), use_na_sentinel=False)
-        ids = np.array([_resolve(to_date(day), None).id for day in uniques], dtype=object)
-        versions = pd.Series(ids[codes], index=aqi.index)
-    out = pd.DataFrame(
-        {
-            "level": pd.Series(pd.NA, index=aqi.index, dtype="Int64"),
-            "level_zh": pd.Series(pd.NA, index=aqi.index, dtype="string"),
-            "category_zh": pd.Series(pd.NA, index=aqi.index, dtype="string"),
-            "category_en": pd.Series(pd.NA, index=aqi.index, dtype="string"),
-            "colour": pd.Series(pd.NA, index=aqi.index, dtype="string"),
-        }
-    )
-    for version_id in pd.unique(versions.to_numpy()):
-        rows = standard_by_id(version_id).require_tables()["levels"]
-        uppers = np.array([level_upper(r) for r in rows])
-        mask = versions.eq(version_id).to_numpy() & aqi.notna().to_numpy()
-        position = np.searchsorted(uppers, aqi.to_numpy()[mask], side="left")
-        out.loc[mask, "level"] = np.array([r["level"] for r in rows])[position]
-        out.loc[mask, "level_zh"] = np.array([r["numeral"]["zh"] for r in rows])[position]
-        out.loc[mask, "category_zh"] = np.array([r["category"]["zh"] for r in rows])[position]
-        out.loc[mask, "category_en"] = np.array([r["category"]["en"] for r in rows])[position]
-        out.loc[mask, "colour"] = np.array([r["colour"]["hex"] for r in rows])[position]
-    return out
+        ids = [_resolve(to_date(day), None).id for day in uniques]
+    value = aqi.to_numpy()
+    found = np.full(len(aqi), -1, dtype=np.int64)  # row of ``rows`` (all versions' levels), -1: no AQI
+    rows: list[dict[str, Any]] = []
+    for version_id in dict.fromkeys(ids):
+        levels = standard_by_id(version_id).require_tables()["levels"]
+        uppers = np.array([level_upper(r) for r in levels])
+        mask = np.isin(codes, [n for n, i in enumerate(ids) if i == version_id]) & aqi.notna().to_numpy()
+        found[mask] = len(rows) + np.searchsorted(uppers, value[mask], side="left")
+        rows.extend(levels)
+    missing = found < 0
+    picked = pa.array(found, mask=missing)
+
+    def text(key: Any) -> pd.Series:
+        return pd.Series(pd.array(pa.array([key(r) for r in rows], pa.string()).take(picked), dtype="string"),
+                         index=aqi.index)
+
+    level = np.array([int(r["level"]) for r in rows] + [0], dtype=np.int64)[found]
+    return pd.DataFrame({"level": pd.Series(pd.arrays.IntegerArray(level, missing), index=aqi.index),
+                         "level_zh": text(lambda r: r["numeral"]["zh"]),
+                         "category_zh": text(lambda r: r["category"]["zh"]),
+                         "category_en": text(lambda r: r["category"]["en"]),
+                         "colour": text(lambda r: r["colour"]["hex"])})
 
 
 def good_day_share(aqi: Any) -> float:
@@ -338,6 +345,7 @@ __all__ = [
     "aqi_level",
     "aqi_levels",
     "breakpoints",
+    "joined_names",
     "good_day_share",
     "iaqi",
     "iaqi_series",

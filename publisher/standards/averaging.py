@@ -14,8 +14,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .aqi import IAQI_COLUMNS, PRIMARY_SEPARATOR, AqiMethod, aqi_from_iaqis, aqi_method, iaqi_series, round_concentrations
-from .versions import standard_by_id
+from .aqi import (IAQI_COLUMNS, AqiMethod, aqi_from_iaqis, aqi_method, iaqi_series, joined_names,
+                  round_concentrations)
+from .versions import Standard, standard_by_id, standard_for, to_date
 
 CST = dt.timezone(dt.timedelta(hours=8))
 POLLUTANT_COLUMNS = ("so2", "no2", "co", "o3", "pm10", "pm25")
@@ -76,18 +77,46 @@ def hourly_grid(hourly: pd.DataFrame, hour_label: HourLabel = "end") -> pd.DataF
     end = _hour_ends(hourly, hour_label)
     columns = [c for c in POLLUTANT_COLUMNS if c in hourly.columns]
     values = hourly[columns].apply(pd.to_numeric, errors="coerce").astype(float)
+    fast = _scattered(values, hourly["station_id"], end)
+    if fast is not None:
+        return fast
     values["station_id"] = hourly["station_id"].to_numpy()
     values["end"] = end.array  # keeps the dtype (an object array of Timestamps is slow to group)
     # A duplicated (station, hour) is averaged rather than dropped silently.
     wide = values.groupby(["end", "station_id"]).mean().unstack("station_id")
     if len(wide):
-        # Whole natural days: from the hour ending 01:00 of the first day to 24:00 of the last.
-        first = _day_of(pd.DatetimeIndex([wide.index.min()]))[0] + pd.Timedelta(hours=1)
-        last = _day_of(pd.DatetimeIndex([wide.index.max()]))[0] + pd.Timedelta(hours=24)
-        full = pd.date_range(first, last, freq="h")
-        wide = wide.reindex(full)
+        wide = wide.reindex(_whole_days(wide.index.min(), wide.index.max()))
     wide.index.name = "end"
     return wide
+
+
+def _whole_days(first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
+    """Whole natural days: from the hour ending 01:00 of the first day to 24:00 of the last."""
+    return pd.date_range(_day_of(pd.DatetimeIndex([first]))[0] + pd.Timedelta(hours=1),
+                         _day_of(pd.DatetimeIndex([last]))[0] + pd.Timedelta(hours=24), freq="h")
+
+
+def _scattered(values: pd.DataFrame, station: pd.Series, end: pd.Series) -> pd.DataFrame | None:
+    """:func:`hourly_grid` when no (hour, station) has two rows (then each mean is of one value):
+    the values put straight into place instead of grouped. None when some pair repeats."""
+    codes, stations = pd.factorize(station, sort=True)  # -1: no station id
+    valid = (codes >= 0) & end.notna().to_numpy()
+    if not valid.any() or values.columns.empty:
+        return None
+    codes = codes[valid]
+    hours = _whole_days(end[valid].min(), end[valid].max())
+    hour = pd.Timedelta(hours=1).value
+    offset = end[valid].array.as_unit("ns").asi8 - hours[0].as_unit("ns").value
+    on_hour = offset % hour == 0  # rows off the hour are not in the grid
+    rows, cols = (offset // hour)[on_hour], codes[on_hour]
+    if len(rows) and np.bincount(rows * len(stations) + cols).max() > 1:
+        return None
+    grid = np.full((len(hours), len(values.columns) * len(stations)), np.nan)
+    for n, column in enumerate(values.columns):
+        # + 0.0: a mean of one value is that value, but -0.0 comes out 0.0 (pandas' sum starts at 0.0)
+        grid[rows, n * len(stations) + cols] = values[column].to_numpy()[valid][on_hour] + 0.0
+    return pd.DataFrame(grid, index=hours.rename("end"),
+                        columns=pd.MultiIndex.from_product([values.columns, stations], names=[None, "station_id"]))
 
 
 def _hour_ends(hourly: pd.DataFrame, hour_label: HourLabel) -> pd.Series:
@@ -137,11 +166,26 @@ def _held_like(hourly: pd.DataFrame, hour_label: HourLabel, like: pd.DataFrame, 
 
     A pollutant of a station with any value off the hour counts as held in every row: the grid
     lost values of it, so no row of that station may present it as not measured."""
-    held, lost = _held(hourly, hour_label)
-    if index is not None:
-        held = held.groupby(index(held.index)).sum()
-    held = held.reindex(index=like.index, columns=like.columns, fill_value=0)
-    return held + lost.reindex(like.columns, fill_value=False).astype(int).to_numpy()
+    exact = _hour_ends(hourly, hour_label)
+    end = exact.dt.ceil("h")
+    when = pd.DatetimeIndex(end)
+    at = like.index.get_indexer(when if index is None else index(when))  # -1: not a row of ``like``
+    off = (exact != end).to_numpy()  # (NaT too, as the grouped sums counted it)
+    columns = [c for c in POLLUTANT_COLUMNS if c in hourly.columns]
+    held = hourly[columns].apply(pd.to_numeric, errors="coerce").notna().to_numpy()
+    codes, stations = pd.factorize(hourly["station_id"])
+    position = {key: n for n, key in enumerate(like.columns)}
+    width = len(like.columns)
+    cells, lost = [], np.zeros(width, dtype=bool)
+    for k, p in enumerate(columns):
+        spot = np.array([position.get((p, s), -1) for s in stations] + [-1])[codes]  # code -1: no station
+        counted = held[:, k] & (spot >= 0)
+        cells.append((at * width + spot)[counted & (at >= 0)])
+        lost[spot[counted & off]] = True
+    counts = np.bincount(np.concatenate(cells), minlength=len(like.index) * width) if cells else \
+        np.zeros(len(like.index) * width, dtype=np.int64)
+    return pd.DataFrame(counts.reshape(len(like.index), width).astype(np.int64) + lost.astype(np.int64),
+                        index=like.index, columns=like.columns)
 
 
 def _day_of(end: pd.DatetimeIndex) -> pd.DatetimeIndex:
@@ -157,7 +201,8 @@ def _long(wide: pd.DataFrame, index_name: str) -> pd.DataFrame:
     # (time, pollutant × station) → (time × station, pollutant), in one reshape
     cube = full.to_numpy(dtype=float).reshape(len(wide), len(names), len(stations)).transpose(0, 2, 1)
     out = pd.DataFrame(cube.reshape(-1, len(names)), columns=names)
-    out.insert(0, "station_id", np.tile(np.asarray(stations, dtype=object), len(wide)))
+    labels = pd.Series(np.asarray(stations, dtype=object)).array  # typed as the whole column would be
+    out.insert(0, "station_id", labels.take(np.tile(np.arange(len(stations)), len(wide))))
     out.insert(0, index_name, np.repeat(wide.index, len(stations)))
     return out
 
@@ -168,7 +213,11 @@ def daily_means(hourly: pd.DataFrame, *, hour_label: HourLabel = "end", min_hour
     ``min_hours`` valid hourly values (Table 4: 20). ``hours=True`` adds ``hours_<pollutant>``,
     the number of values the input rows hold for that day (:func:`held_counts`; 0: not measured
     that day) — at least as many as the mean rests on, more when some were not on the hour."""
-    wide = hourly_grid(hourly, hour_label)
+    return _daily_means(hourly_grid(hourly, hour_label), hourly, hour_label, min_hours, hours)
+
+
+def _daily_means(wide: pd.DataFrame, hourly: pd.DataFrame, hour_label: HourLabel, min_hours: int,
+                 hours: bool) -> pd.DataFrame:
     days = _day_of(wide.index)
     grouped = wide.groupby(days)
     counts = grouped.count()
@@ -209,7 +258,11 @@ def o3_daily_stats(
     with at least ``min_windows`` (14) valid windows. o3_1h_max is the day's largest hourly value,
     required here to rest on ``min_hours_1h_max`` valid hours like the 24-h means (our choice).
     """
-    grid = hourly_grid(hourly, hour_label)
+    return _o3_daily_stats(hourly_grid(hourly, hour_label), min_hours_per_8h, min_windows, min_hours_1h_max)
+
+
+def _o3_daily_stats(grid: pd.DataFrame, min_hours_per_8h: int = MIN_HOURS_PER_8H,
+                    min_windows: int = MIN_8H_WINDOWS_PER_DAY, min_hours_1h_max: int = MIN_HOURS_PER_DAY) -> pd.DataFrame:
     if "o3" not in grid.columns.get_level_values(0):
         return pd.DataFrame(columns=["date", "station_id", "o3_1h_max", "o3_8h_max"])
     wide = grid["o3"]
@@ -258,10 +311,11 @@ def daily_concentrations(hourly: pd.DataFrame, *, hour_label: HourLabel = "end")
     """Per station and day, what a daily report rests on: the 24-h means (``<pollutant>_24h``)
     and the O3 daily maxima (``o3_1h_max``, ``o3_8h_max``), each valid only with enough hours, and
     ``hours_<pollutant>``: how many valid hours of each pollutant the day has (0: not measured)."""
-    means = daily_means(hourly, hour_label=hour_label, hours=True).rename(
+    grid = hourly_grid(hourly, hour_label)  # one grid for the means and the O3 maxima
+    means = _daily_means(grid, hourly, hour_label, MIN_HOURS_PER_DAY, True).rename(
         columns={c: f"{c}_24h" for c in POLLUTANT_COLUMNS}
     )
-    o3 = o3_daily_stats(hourly, hour_label=hour_label)
+    o3 = _o3_daily_stats(grid)
     frame = means.merge(o3, on=["station_id", "date"], how="left")
     return frame.drop(columns=["o3_24h"], errors="ignore")
 
@@ -285,17 +339,26 @@ def _daily_report_from_concentrations(frame: pd.DataFrame, method: AqiMethod | s
     rounded values, so each row can be recomputed from what it prints."""
     m = aqi_method(method)
     dates = frame["date"]
+    standard = _one_version(pd.factorize(dates, use_na_sentinel=False)[1])
+    at = {"date": dates} if standard is None else {"standard": standard}
     report = frame.copy()
     for column, pollutant in ((c, ROUNDED_AS[c]) for c, *_ in _DAILY_ITEMS.values()):
         report[column] = round_concentrations(frame[column], pollutant, m) if column in frame.columns else np.nan
     for iaqi_column, (column, pollutant, period, _) in _DAILY_ITEMS.items():
-        report[iaqi_column] = iaqi_series(pollutant, period, report[column], dates, method=m)
+        report[iaqi_column] = iaqi_series(pollutant, period, report[column], **at, method=m)
     # Footnote (3): O3 8-h > 800 gives no 8-h sub-index; the 1-h one stands for O3.
     covered = {"iaqi_o3_8h": report["o3_8h_max"] > 800}
     measured = {c: pd.to_numeric(frame[h], errors="coerce").fillna(0).gt(0) if h in frame.columns
                 else report[_DAILY_ITEMS[c][0]].notna() for c, (_, _, _, h) in _DAILY_ITEMS.items()}
-    _finish(report, dates, measured, covered)
+    _finish(report, dates, measured, covered, standard)
     return report[DAILY_REPORT_COLUMNS]
+
+
+def _one_version(days: Any) -> Standard | None:
+    """The HJ 633 version in force on every one of ``days`` (distinct dates), or None when they
+    fall under several or are none: then each row is resolved by its own date."""
+    versions = {standard_for("aqi", to_date(d)) for d in days}
+    return next(iter(versions)) if len(versions) == 1 else None
 
 
 def completeness(report: pd.DataFrame, measured: dict[str, pd.Series],
@@ -309,24 +372,30 @@ def completeness(report: pd.DataFrame, measured: dict[str, pd.Series],
     naming what is missing. ``covered`` marks sub-indices replaced by another by rule (O3 8-h >
     800 by the 1-h one)."""
     covered = covered or {}
-    withheld = pd.Series(False, index=report.index)
-    missing = pd.Series("", index=report.index, dtype=object)
-    for column in (c for c in IAQI_COLUMNS if c in measured):  # named in the order of primary pollutants
-        was_measured = measured[column]
-        absent = report[column].isna() & ~covered.get(column, pd.Series(False, index=report.index)).fillna(False)
-        withheld |= absent & was_measured
-        sep = np.where(missing.eq(""), "", PRIMARY_SEPARATOR)
-        missing = missing.mask(absent, missing + sep + IAQI_COLUMNS[column])
-    status = pd.Series(np.where(withheld, WITHHELD, np.where(missing.ne(""), INCOMPLETE, COMPLETE)),
+    withheld = np.zeros(len(report), dtype=bool)
+    columns = [c for c in IAQI_COLUMNS if c in measured]  # named in the order of primary pollutants
+    absent = np.zeros((len(report), len(columns)), dtype=bool)
+    for k, column in enumerate(columns):
+        cover = covered.get(column)
+        absent[:, k] = report[column].isna().to_numpy() & ~(_aligned(cover, report.index).fillna(False).to_numpy(bool)
+                                                             if cover is not None else False)
+        withheld |= absent[:, k] & _aligned(measured[column], report.index).to_numpy(bool)
+    missing = joined_names(absent, [IAQI_COLUMNS[c] for c in columns], report.index)
+    status = pd.Series(np.where(withheld, WITHHELD, np.where(absent.any(axis=1), INCOMPLETE, COMPLETE)),
                        index=report.index, dtype=object)
-    return status, missing.replace("", pd.NA)
+    return status, missing
+
+
+def _aligned(values: pd.Series, index: pd.Index) -> pd.Series:
+    return values if values.index.equals(index) else values.reindex(index)
 
 
 def _finish(report: pd.DataFrame, dates: Any, measured: dict[str, pd.Series],
-            covered: dict[str, pd.Series] | None = None) -> None:
+            covered: dict[str, pd.Series] | None = None, standard: Standard | None = None) -> None:
     """AQI, level, primary pollutant and completeness of a report, in place; nothing of the AQI
-    is published for a withheld row."""
-    result = aqi_from_iaqis(report[[c for c in IAQI_COLUMNS if c in report.columns]], dates)
+    is published for a withheld row. ``standard``: the HJ 633 version of every row, when known."""
+    result = aqi_from_iaqis(report[[c for c in IAQI_COLUMNS if c in report.columns]],
+                            dates if standard is None else None, standard=standard)
     status, missing = completeness(report, measured, covered)
     keep = status.ne(WITHHELD)
     report["aqi"] = result.aqi.where(keep)
@@ -438,27 +507,32 @@ def realtime_aqi(hourly: pd.DataFrame, *, method: AqiMethod | str | None = None,
     raw = frame.copy()
     for column in pieces:
         frame[column] = round_concentrations(frame[column], ROUNDED_AS[column], m)
-    dates = (frame["time"] - pd.Timedelta(hours=1)).dt.date
-    so2 = iaqi_series("so2", "1h", frame["so2_1h"], dates, method=m)
+    # the date of each hour, made once per distinct day; the HJ 633 version, once when all share it
+    codes, days = pd.factorize((frame["time"] - pd.Timedelta(hours=1)).dt.normalize())
+    unique_dates = np.array(list(days.date) + [pd.NaT], dtype=object)
+    dates = pd.Series(unique_dates[codes], index=frame.index)
+    standard = _one_version(unique_dates[:-1])
+    at = {"date": dates} if standard is None else {"standard": standard}
+    so2 = iaqi_series("so2", "1h", frame["so2_1h"], **at, method=m)
     if m.so2_1h_above_800 == "use_24h":  # footnote (2)
-        so2 = so2.where(~(frame["so2_1h"] > 800), iaqi_series("so2", "24h", frame["so2_24h"], dates, method=m))
+        so2 = so2.where(~(frame["so2_1h"] > 800), iaqi_series("so2", "24h", frame["so2_24h"], **at, method=m))
     frame["iaqi_so2"] = so2
-    frame["iaqi_no2"] = iaqi_series("no2", "1h", frame["no2_1h"], dates, method=m)
-    frame["iaqi_co"] = iaqi_series("co", "1h", frame["co_1h"], dates, method=m)
-    frame["iaqi_o3_1h"] = iaqi_series("o3", "1h", frame["o3_1h"], dates, method=m)
+    frame["iaqi_no2"] = iaqi_series("no2", "1h", frame["no2_1h"], **at, method=m)
+    frame["iaqi_co"] = iaqi_series("co", "1h", frame["co_1h"], **at, method=m)
+    frame["iaqi_o3_1h"] = iaqi_series("o3", "1h", frame["o3_1h"], **at, method=m)
     pm = "1h" if m.realtime_pm == "1h" else "24h"
-    frame["iaqi_pm10"] = iaqi_series("pm10", "24h", frame[f"pm10_{pm}"], dates, method=m)
-    frame["iaqi_pm25"] = iaqi_series("pm25", "24h", frame[f"pm25_{pm}"], dates, method=m)
+    frame["iaqi_pm10"] = iaqi_series("pm10", "24h", frame[f"pm10_{pm}"], **at, method=m)
+    frame["iaqi_pm25"] = iaqi_series("pm25", "24h", frame[f"pm25_{pm}"], **at, method=m)
     # Measured: the input rows hold a value for the hour, whether or not the grid kept it.
     held_in = {p: raw[f"held_{p}"].gt(0) | raw[f"{p}_1h"].notna() for p in POLLUTANT_COLUMNS}
     measured = {"iaqi_so2": held_in["so2"], "iaqi_no2": held_in["no2"], "iaqi_co": held_in["co"],
                 "iaqi_o3_1h": held_in["o3"], "iaqi_pm10": held_in["pm10"], "iaqi_pm25": held_in["pm25"]}
     covered = {}
     if m.realtime_o3_8h:
-        frame["iaqi_o3_8h"] = iaqi_series("o3", "8h", frame["o3_8h"], dates, method=m)
+        frame["iaqi_o3_8h"] = iaqi_series("o3", "8h", frame["o3_8h"], **at, method=m)
         measured["iaqi_o3_8h"] = held_in["o3"]
         covered["iaqi_o3_8h"] = frame["o3_8h"] > 800  # footnote (3): the 1-h sub-index stands
     else:
         frame["iaqi_o3_8h"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
-    _finish(frame, dates, measured, covered)
+    _finish(frame, dates, measured, covered, standard)
     return frame[REALTIME_REPORT_COLUMNS].sort_values(["station_id", "time"], ignore_index=True)
