@@ -18,23 +18,31 @@ correction. See ``docs/opendata.md``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import hashlib
 import io
+import itertools
 import json
 import math
 import shutil
-import zipfile
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
+from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from . import paths
+import pyarrow as pa
+
+from . import paths, zips
 from .cells import column_may_be_live, neutralise, neutralise_number_cell
 from .content import Dataset, FieldSpec, Resource, Text
-from .xlsx import Workbook
+from .xlsx import Sheet, Workbook
+from .zips import Compressed, FileInfo, StreamedFile, StreamFolder, stream_file, write_zip, zip_time
 
 if TYPE_CHECKING:
     from .site import SiteModel
@@ -53,8 +61,11 @@ LATEST = "latest"
 BULK_ZIP = "data/all-latest.zip"
 DCAT_CATALOGUE = "catalog.jsonld"
 POD_CATALOGUE = "data.json"
-ZIP_EPOCH = datetime(1980, 1, 1)  # the earliest time a zip entry can carry
 XLSX_MAX_ROWS = 1_048_576 - 2  # Excel's limit, less the two header rows
+DATA_FILES = {"csv": ".csv", "csv-excel": ".excel.csv", "xlsx": ".xlsx", "parquet": ".parquet"}  # format -> suffix
+UTF8_BOM = b"\xef\xbb\xbf"
+CHUNK_ROWS = 50_000  # rows read, converted and written at a time
+PARQUET_ROW_GROUP = 1024 * 1024  # rows per Parquet row group: pyarrow's default for a whole-table write
 
 MEDIA_TYPES = {
     "csv": "text/csv",
@@ -169,27 +180,48 @@ def reason_name(reason: str, lang: str) -> str:
 # -- the plan: every file, written into scratch -----------------------------------------------
 
 
-def plan_open_data(site: SiteModel, scratch: Path) -> OpenDataPlan:
-    """Write every open-data file into ``scratch`` (the layout of the site) and list them."""
+def plan_open_data(site: SiteModel, scratch: Path, *, xlsx_max_rows: int = XLSX_MAX_ROWS) -> OpenDataPlan:
+    """Write every open-data file into ``scratch`` (the layout of the site) and list them.
+
+    Every file is streamed, so memory does not grow with the size of a table: a table is read,
+    converted and written ``CHUNK_ROWS`` rows at a time; each file is hashed and compressed once,
+    as it is written (in a background thread), and the zips are put together from those
+    compressed streams. A table of more than ``xlsx_max_rows`` rows gets no XLSX: an Excel sheet
+    cannot hold it (``docs/opendata.md``).
+    """
     tz = ZoneInfo(site.rules.site.timezone)
     plan = OpenDataPlan(scratch=scratch)
     scratch.mkdir(parents=True, exist_ok=True)
-    for ds_id, versions in sorted(site.versions.items()):
-        if ds_id not in site.release.datasets:
-            continue  # nothing unreleased is exported, whatever the workflow passes
-        current = site.release.datasets[ds_id]
-        published = [_write_version(site, v, v.dataset or current, scratch, tz) for v in versions]
-        if not published:
-            continue
-        newest = published[-1]
-        shutil.copytree(paths.confined(scratch, newest.folder), paths.confined(scratch, DATA_DIR, ds_id, LATEST))
-        plan.published[ds_id] = published
-        _write_bytes(scratch, f"{DATA_DIR}/{ds_id}/versions.json",
-                     _json_bytes(_versions_index(site, current, published)))
-    if plan.published:
-        _write_bytes(scratch, BULK_ZIP, _bulk_zip(site, plan, tz))
-        _write_bytes(scratch, DCAT_CATALOGUE, _json_bytes(dcat_catalogue(site, plan)))
-        _write_bytes(scratch, POD_CATALOGUE, _json_bytes(pod_catalogue(site, plan)))
+    # The compressed streams live beside the scratch folder, never inside it: it becomes the site.
+    with tempfile.TemporaryDirectory(prefix="opendata-parts-", dir=scratch.parent) as folder:
+        parts = StreamFolder(Path(folder))
+        current_csvs: dict[str, Compressed] = {}  # site path of each newest version's CSV -> its stream
+        for ds_id, versions in sorted(site.versions.items()):
+            if ds_id not in site.release.datasets:
+                continue  # nothing unreleased is exported, whatever the workflow passes
+            current = site.release.datasets[ds_id]
+            published = []
+            for position, v in enumerate(versions, start=1):
+                pv, written = _write_version(site, v, v.dataset or current, scratch, parts, tz, xlsx_max_rows)
+                published.append(pv)
+                for d in pv.files:
+                    if d.name not in written:
+                        continue
+                    if position == len(versions) and d.format == "csv":
+                        current_csvs[d.url] = written[d.name]  # for the bulk zip
+                    else:
+                        written[d.name].discard()
+            if not published:
+                continue
+            newest = published[-1]
+            shutil.copytree(paths.confined(scratch, newest.folder), paths.confined(scratch, DATA_DIR, ds_id, LATEST))
+            plan.published[ds_id] = published
+            _write_bytes(scratch, f"{DATA_DIR}/{ds_id}/versions.json",
+                         _json_bytes(_versions_index(site, current, published)))
+        if plan.published:
+            _bulk_zip(site, plan, tz, current_csvs)
+            _write_bytes(scratch, DCAT_CATALOGUE, _json_bytes(dcat_catalogue(site, plan)))
+            _write_bytes(scratch, POD_CATALOGUE, _json_bytes(pod_catalogue(site, plan)))
     return plan
 
 
@@ -204,36 +236,31 @@ def export_open_data(plan: OpenDataPlan, site_dir: Path) -> dict[str, list[Downl
     for versions in plan.published.values():
         for pv in versions:
             for d in pv.files:
-                if _sha256(paths.confined(site_dir, d.url).read_bytes()) != d.sha256:
+                if _file_sha256(paths.confined(site_dir, d.url)) != d.sha256:
                     raise OpenDataError(f"下载文件与发布内容不一致 / download differs from the release: {d.url}")
     return plan.downloads
 
 
-def _write_version(site: SiteModel, version: DatasetVersion, ds: Dataset, scratch: Path,
-                   tz: ZoneInfo) -> PublishedVersion:
+def _write_version(site: SiteModel, version: DatasetVersion, ds: Dataset, scratch: Path, parts: StreamFolder,
+                   tz: ZoneInfo, xlsx_max_rows: int) -> tuple[PublishedVersion, dict[str, Compressed]]:
+    """Every file of one version's folder; with the compressed stream of each file its zip holds."""
     if not paths.is_id(version.dataset_id) or not isinstance(version.number, int):
         raise OpenDataError(f"数据集编号或版本号无效 / invalid dataset id or version: {version.dataset_id!r} "
                             f"{version.number!r}")
     folder = f"{DATA_DIR}/{version.dataset_id}/{version.number}"
-    files: dict[str, bytes] = {}
+    written: dict[str, Compressed] = {}
     downloads: list[Download] = []
 
-    def made(name: str, make: Callable[[], bytes]) -> bytes:
-        """The bytes this version published under ``name``, else newly made ones."""
-        kept = version.kept.get(f"{folder}/{name}")
-        if kept is None:
-            return make()
-        data = kept[1].read_bytes()
-        if _sha256(data) != kept[0]:
-            raise OpenDataError(f"存档的已发布文件已损坏 / the archived copy of a published file is corrupted: "
-                                f"{folder}/{name}")
-        return data
-
-    def add(name: str, data: bytes, fmt: str, title: Text, resource: str | None = None) -> None:
-        files[name] = data
-        downloads.append(Download(name=name, url=f"{folder}/{name}", bytes=len(data), sha256=_sha256(data),
+    def add(name: str, file: FileInfo, fmt: str, title: Text, resource: str | None = None) -> None:
+        if isinstance(file, Compressed):
+            written[name] = file
+        downloads.append(Download(name=name, url=f"{folder}/{name}", bytes=file.size, sha256=file.sha256,
                                   title={"zh": title.zh, "en": title.en or title.zh}, format=fmt,
                                   resource=resource, version=version.number))
+
+    def small(name: str, data: bytes) -> Compressed:
+        _write_bytes(scratch, f"{folder}/{name}", data)
+        return Compressed.of(data)
 
     tables: list[tuple[Resource, list[FieldSpec]]] = []
     for r in ds.resources:
@@ -242,119 +269,309 @@ def _write_version(site: SiteModel, version: DatasetVersion, ds: Dataset, scratc
             continue  # a resource added in a later version
         if not paths.is_resource_name(r.name):  # checked when loaded; again here, where it becomes a file name
             raise OpenDataError(f"数据文件名称无效 / invalid resource name: {r.name!r}")
-        rows, published = _read_approved(r, source, version)
+        published, files = _write_resource(site, ds, version, r, Path(source), folder, scratch, parts, tz,
+                                           xlsx_max_rows)
         tables.append((r, published))
-        add(f"{r.name}.csv", made(f"{r.name}.csv", lambda: _csv_bytes(published, rows, excel=False)), "csv",
+        excel_note = ("", "") if "xlsx" in files else (
+            f"；行数超过 Excel 工作表的上限（{xlsx_max_rows + 2:,} 行），不提供 XLSX",
+            f"; more rows than an Excel sheet holds ({xlsx_max_rows + 2:,}), so no XLSX")
+        add(f"{r.name}.csv", files["csv"], "csv",
             _suffix(r.title, "CSV（UTF-8，供程序读取）", "CSV (UTF-8, for scripts)"), r.name)
-        add(f"{r.name}.excel.csv", made(f"{r.name}.excel.csv", lambda: _csv_bytes(published, rows, excel=True)),
-            "csv-excel", _suffix(r.title, "CSV（UTF-8 带 BOM，供 Excel 打开）", "CSV (UTF-8 with BOM, for Excel)"),
-            r.name)
-        if len(rows) <= XLSX_MAX_ROWS:  # larger tables do not fit a worksheet: CSV and Parquet only
-            add(f"{r.name}.xlsx", made(f"{r.name}.xlsx", lambda: _xlsx_bytes(site, ds, version, r, published, rows)),
-                "xlsx", _suffix(r.title, "Excel 工作簿（含数据字典）", "Excel workbook (with data dictionary)"),
-                r.name)
-        add(f"{r.name}.parquet", made(f"{r.name}.parquet", lambda: _parquet_bytes(ds, version, r, published, rows, tz)),
-            "parquet", _suffix(r.title, "Parquet（带类型，供分析）", "Parquet (typed, for analysis)"), r.name)
+        add(f"{r.name}.excel.csv", files["csv-excel"], "csv-excel",
+            _suffix(r.title, f"CSV（UTF-8 带 BOM，供 Excel 打开{excel_note[0]}）",
+                    f"CSV (UTF-8 with BOM, for Excel{excel_note[1]})"), r.name)
+        if "xlsx" in files:
+            add(f"{r.name}.xlsx", files["xlsx"], "xlsx",
+                _suffix(r.title, "Excel 工作簿（含数据字典）", "Excel workbook (with data dictionary)"), r.name)
+        add(f"{r.name}.parquet", files["parquet"], "parquet",
+            _suffix(r.title, "Parquet（带类型，供分析）", "Parquet (typed, for analysis)"), r.name)
     if not tables:
         raise OpenDataError(f"{version.dataset_id} 第 {version.number} 版没有数据文件 / "
                             f"{version.dataset_id} version {version.number} has no data files")
-    add("README.md", _readme(site, ds, version, tables, list(downloads)).encode("utf-8"), "readme",
-        Text("说明（中英文）", "Read me (Chinese and English)"))
+    add("README.md", small("README.md", _readme(site, ds, version, tables, list(downloads),
+                                                 xlsx_max_rows).encode("utf-8")),
+        "readme", Text("说明（中英文）", "Read me (Chinese and English)"))
     package = _datapackage(site, ds, version, tables, list(downloads))
-    add("datapackage.json", _json_bytes(package), "datapackage",
+    add("datapackage.json", small("datapackage.json", _json_bytes(package)), "datapackage",
         Text("数据包描述（Frictionless Data Package）", "Data package (Frictionless)"))
-    when = _zip_time(version.released_at, tz)
-    archive = _zip_bytes([(f"{ds.id}-v{version.number}/{name}", files[name]) for name in sorted(files)], when)
+    when = zip_time(version.released_at, tz)
+    archive = write_zip(paths.confined(scratch, f"{folder}/{ds.id}.zip"),
+                         [(f"{ds.id}-v{version.number}/{name}", written[name]) for name in sorted(written)], when)
     add(f"{ds.id}.zip", archive, "zip", Text("本版本全部文件（zip）", "Whole release (zip)"))
-    sums = "".join(f"{_sha256(files[name])}  {name}\n" for name in sorted(files))
-    add("SHA256SUMS", sums.encode("ascii"), "checksums", Text("校验和（SHA-256）", "Checksums (SHA-256)"))
-    for name, data in files.items():
-        _write_bytes(scratch, f"{folder}/{name}", data)
-    return PublishedVersion(version=version, dataset=ds, folder=folder, files=downloads)
+    sums = "".join(f"{d.sha256}  {d.name}\n" for d in sorted(downloads, key=lambda d: d.name))
+    add("SHA256SUMS", small("SHA256SUMS", sums.encode("ascii")), "checksums",
+        Text("校验和（SHA-256）", "Checksums (SHA-256)"))
+    return PublishedVersion(version=version, dataset=ds, folder=folder, files=downloads), written
 
 
 def _suffix(title: Text, zh: str, en: str) -> Text:
     return Text(f"{title.zh} · {zh}", f"{title.get('en')} · {en}")
 
 
+def _write_resource(site: SiteModel, ds: Dataset, version: DatasetVersion, r: Resource, source: Path, folder: str,
+                    scratch: Path, parts: StreamFolder, tz: ZoneInfo,
+                    xlsx_max_rows: int) -> tuple[list[FieldSpec], dict[str, Compressed]]:
+    """The published fields of one resource and its data files by format (``csv``, ``csv-excel``,
+    ``xlsx`` if the table fits a sheet, ``parquet``). A file this version published already is
+    copied from the archive (checked against its recorded SHA-256: a published file never
+    changes); the others are made from the approved bytes in one streamed pass."""
+    names = {fmt: f"{r.name}{ext}" for fmt, ext in DATA_FILES.items()}
+    targets = {fmt: paths.confined(scratch, f"{folder}/{name}") for fmt, name in names.items()}
+    targets["csv"].parent.mkdir(parents=True, exist_ok=True)
+    files = {fmt: _copy_kept(version.kept[f"{folder}/{name}"], targets[fmt], f"{folder}/{name}", parts)
+             for fmt, name in names.items() if f"{folder}/{name}" in version.kept}
+    to_make = {fmt for fmt in ("csv", "csv-excel", "parquet") if fmt not in files}
+    if "xlsx" not in files:
+        rows_at_most, exact = _rows_at_most(source)
+        if rows_at_most <= xlsx_max_rows or not exact:  # may fit: made, and dropped if it does not
+            to_make.add("xlsx")
+    with _ApprovedTable(r, source, version) as table:
+        if to_make:
+            files.update(_make_files(site, ds, version, r, table, {fmt: targets[fmt] for fmt in to_make}, parts,
+                                     tz, xlsx_max_rows))
+        return table.fields, {fmt: files[fmt] for fmt in DATA_FILES if fmt in files}
+
+
+def _copy_kept(kept: tuple[str, Path], target: Path, url: str, parts: StreamFolder) -> Compressed:
+    """The archived copy of a published file, copied into the site and checked on the way."""
+    sha256, archived = kept
+    file = stream_file(Path(archived), target, parts)
+    if file.sha256 != sha256:
+        file.discard()
+        raise OpenDataError(f"存档的已发布文件已损坏 / the archived copy of a published file is corrupted: {url}")
+    return file
+
+
+def _make_files(site: SiteModel, ds: Dataset, version: DatasetVersion, r: Resource, table: _ApprovedTable,
+                targets: dict[str, Path], parts: StreamFolder, tz: ZoneInfo, xlsx_max_rows: int) -> dict[str, Compressed]:
+    """The files of ``targets`` (format → path), from one pass over the table. The XLSX is
+    given up as soon as the table has more rows than ``xlsx_max_rows``."""
+    fields = table.fields
+    missing = set(r.missing_values)
+    with contextlib.ExitStack() as cleanup:
+        texts = {fmt: cleanup.enter_context(StreamedFile(targets[fmt], parts.new()))
+                 for fmt in ("csv", "csv-excel") if fmt in targets}
+        parquet = None
+        if "parquet" in targets:
+            parquet = _ParquetStream(ds, version, fields, tz,
+                                     cleanup.enter_context(StreamedFile(targets["parquet"], parts.new())))
+            cleanup.callback(parquet.close)  # before its file's thread stops, if a row is refused
+        book: Workbook | None = None
+        sheet: Sheet | None = None
+        if "xlsx" in targets:
+            book = cleanup.enter_context(Workbook(created=version.released_at, creator=site.rules.site.publisher.zh,
+                                                  title=ds.title.zh, spool_dir=parts.folder))
+            sheet = _xlsx_data_sheet(book, fields)
+        if "csv-excel" in texts:
+            texts["csv-excel"].write(UTF8_BOM)
+        cleanup.enter_context(_cycle_collector_paused())
+        for rows, columns in _with_header(fields, table.chunks()):
+            if texts:
+                plain, excel = _csv_texts(_public_rows(fields, rows, columns), excel="csv-excel" in texts)
+                if "csv" in texts:
+                    texts["csv"].write(plain.encode("utf-8"))
+                if excel is not None:
+                    texts["csv-excel"].write(excel.encode("utf-8"))
+            if columns is None:
+                continue  # the header row: only the CSV files have it among these
+            if book is not None and table.rows > xlsx_max_rows:  # larger tables do not fit a worksheet
+                book.close()
+                book = sheet = None
+            if parquet is None and sheet is None:
+                continue
+            typed = [_typed_array(f, cells, missing, tz) for f, cells in zip(fields, columns)]
+            if sheet is not None:
+                sheet.append_columns(_xlsx_columns(fields, columns, typed, missing))
+            if parquet is not None:
+                parquet.add(typed)
+        files = {fmt: stream.finish() for fmt, stream in texts.items()}
+        if parquet is not None:
+            files["parquet"] = parquet.finish()
+        if book is not None:
+            _xlsx_metadata_sheets(site, ds, version, r, book, fields)
+            with targets["xlsx"].open("wb") as xlsx:
+                book.save(xlsx, zip_time(version.released_at, tz))
+            files["xlsx"] = stream_file(targets["xlsx"], None, parts)
+        return files
+
+
+@contextlib.contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while the rows stream through: a chunk's rows are lists the
+    collector would walk again and again (a third of the reading time), and they make no cycles:
+    reference counting frees each chunk once it is written."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 # -- reading the approved bytes ------------------------------------------------------------
 
 
-def _read_approved(r: Resource, source: Path, version: DatasetVersion) -> tuple[list[list[str]], list[FieldSpec]]:
-    """Rows (the exact text of every published cell) and the published fields.
+class _ApprovedTable:
+    """The approved file of one resource, read a chunk of rows at a time: the exact text of every
+    published cell. Only columns declared in the schema and not ``sensitive`` are published, in
+    schema order: an undeclared column might hold personal data nobody has looked at."""
 
-    Only columns declared in the schema and not ``sensitive`` are published, in schema order:
-    an undeclared column might hold personal data nobody has looked at.
-    """
-    where = f"{version.dataset_id} v{version.number} {r.name}"
-    try:
-        text = Path(source).read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise OpenDataError(f"{where}：数据文件不是 UTF-8 / the data file is not UTF-8") from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, [])
-    published = [f for f in r.fields if not f.sensitive]
-    missing = [f.name for f in published if f.name not in header]
-    if missing:
-        raise OpenDataError(f"{where}：数据文件缺少列 {', '.join(missing)} / "
-                            f"the data file lacks the columns {', '.join(missing)}")
-    index = [header.index(f.name) for f in published]
-    rows = []
-    for line, row in enumerate(reader, start=2):
-        if not row:
-            continue
-        if len(row) != len(header):
-            raise OpenDataError(f"{where}：第 {line} 行列数不对 / row {line} has {len(row)} cells, "
-                                f"the header {len(header)}")
-        rows.append([row[i] for i in index])
-    return rows, published
+    def __init__(self, r: Resource, source: Path, version: DatasetVersion) -> None:
+        self.where = f"{version.dataset_id} v{version.number} {r.name}"
+        self.rows = 0  # published rows read so far
+        self._file = source.open(encoding="utf-8-sig", newline="")
+        try:
+            self._reader = csv.reader(self._file)
+            header = self._decoded(lambda: next(self._reader, []))
+            self.fields = [f for f in r.fields if not f.sensitive]
+            missing = [f.name for f in self.fields if f.name not in header]
+            if missing:
+                raise OpenDataError(f"{self.where}：数据文件缺少列 {', '.join(missing)} / "
+                                    f"the data file lacks the columns {', '.join(missing)}")
+        except BaseException:
+            self._file.close()
+            raise
+        self._width = len(header)
+        index = [header.index(f.name) for f in self.fields]
+        self._select: Callable[[list[list[str]]], list[Sequence[str]]]
+        if index == list(range(len(header))):
+            self._select = lambda chunk: chunk
+        elif len(index) == 1:
+            self._select = lambda chunk: [[row[index[0]]] for row in chunk]
+        elif index:
+            pick = itemgetter(*index)
+            self._select = lambda chunk: list(map(pick, chunk))
+        else:
+            self._select = lambda chunk: [[] for _ in chunk]
+
+    def __enter__(self) -> _ApprovedTable:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
+    def chunks(self) -> Iterator[tuple[list[Sequence[str]], list[tuple[str, ...]]]]:
+        """The published rows, ``CHUNK_ROWS`` records at a time, with the same cells column by
+        column (transposed at C speed: the writers look at whole columns)."""
+        line = 2  # of the next record, as the csv module counts them (a blank line is one)
+        while chunk := self._decoded(lambda: list(islice(self._reader, CHUNK_ROWS))):
+            first, line = line, line + len(chunk)
+            if self._width == 0 or set(map(len, chunk)) != {self._width}:
+                chunk = self._full_rows(chunk, first)
+                if not chunk:
+                    continue
+            rows = self._select(chunk)
+            self.rows += len(rows)
+            yield rows, list(zip(*rows))
+
+    def _full_rows(self, chunk: list[list[str]], first: int) -> list[list[str]]:
+        """The chunk without blank lines; a row of another width than the header is refused."""
+        rows = []
+        for line, row in enumerate(chunk, start=first):
+            if not row:
+                continue
+            if len(row) != self._width:
+                raise OpenDataError(f"{self.where}：第 {line} 行列数不对 / row {line} has {len(row)} cells, "
+                                    f"the header {self._width}")
+            rows.append(row)
+        return rows
+
+    def _decoded(self, read: Callable[[], Any]) -> Any:
+        try:
+            return read()
+        except UnicodeDecodeError as exc:
+            raise OpenDataError(f"{self.where}：数据文件不是 UTF-8 / the data file is not UTF-8") from exc
 
 
-def _public_cells(fields: list[FieldSpec], rows: list[list[str]]) -> Iterable[list[str]]:
+def _rows_at_most(source: Path) -> tuple[int, bool]:
+    """At most how many data rows ``source`` has, from one pass over its bytes (a row ends at LF,
+    CR or CRLF), and whether that is exact: with no quote, no line break is inside a cell, and
+    with no blank line none is skipped. Decides the XLSX before the rows are read."""
+    lf = cr = crlf = 0
+    quote = blank = False
+    last = b""  # the last byte read after the byte-order mark
+    with source.open("rb") as data:
+        head = data.read(len(UTF8_BOM))
+        for block in itertools.chain([head.removeprefix(UTF8_BOM)], iter(lambda: data.read(zips.BLOCK), b"")):
+            if not block:
+                continue
+            pair = last + block[:1]
+            blank = blank or pair in (b"\n", b"\r", b"\n\n", b"\r\r", b"\n\r")  # a first line blank too
+            lf += block.count(b"\n")
+            quote = quote or b'"' in block
+            blank = blank or b"\n\n" in block
+            if b"\r" in block or pair == b"\r\n":
+                cr += block.count(b"\r")
+                crlf += block.count(b"\r\n") + (pair == b"\r\n")
+                blank = blank or b"\r\r" in block or b"\n\r" in block
+            last = block[-1:]
+    lines = lf + cr - crlf + (0 if last in (b"", b"\n", b"\r") else 1)
+    return max(lines - 1, 0), not (quote or blank)
+
+
+def _with_header(fields: list[FieldSpec], chunks: Iterable[tuple[list[Sequence[str]], list[tuple[str, ...]]]]
+                 ) -> Iterator[tuple[list[Sequence[str]], list[tuple[str, ...]] | None]]:
+    """The row of column names (without columns: it is not data), then the chunks of rows."""
+    yield [[neutralise(f.name) for f in fields]], None
+    yield from chunks
+
+
+def _public_rows(fields: list[FieldSpec], rows: list[Sequence[str]],
+                 columns: list[tuple[str, ...]] | None) -> list[Sequence[str]]:
     """The rows as the CSV downloads write them: every cell a spreadsheet would run, whatever
     its column's type (a missing-value token of a number column, a bad date), made inert
     (``publisher.cells``). Numbers in number columns keep their approved text, so clean files
-    come out byte for byte as approved; only the columns that may hold a formula are walked."""
-    live = []
-    for i, (f, cells) in enumerate(zip(fields, zip(*rows))):  # the columns, transposed at C speed
-        numbers = f.type in ("number", "integer")
-        if column_may_be_live(cells, numbers=numbers):
-            live.append((i, neutralise_number_cell if numbers else neutralise))
+    come out byte for byte as approved; only the columns that may hold a formula are walked.
+    Cell by cell, so a chunk at a time gives what the whole table would."""
+    if columns is None:
+        return rows  # the header, neutralised already
+    live = [(i, neutralise_number_cell if f.type in ("number", "integer") else neutralise)
+            for i, (f, cells) in enumerate(zip(fields, columns))
+            if column_may_be_live(cells, numbers=f.type in ("number", "integer"))]
+    if not live:
+        return rows
+    inert_rows = []
     for row in rows:
-        if live:
-            row = list(row)
-            for i, inert in live:
-                row[i] = inert(row[i])
-        yield row
+        row = list(row)
+        for i, inert in live:
+            row[i] = inert(row[i])
+        inert_rows.append(row)
+    return inert_rows
 
 
 # -- formats -------------------------------------------------------------------------------
 
 
-def _csv_bytes(fields: list[FieldSpec], rows: list[list[str]], *, excel: bool) -> bytes:
-    """Plain UTF-8 with LF for scripts; UTF-8 with a BOM and CRLF for Excel. Cells keep their
-    approved text exactly (numbers are never reformatted); a cell or column name a spreadsheet
-    would run is neutralised."""
+def _csv_texts(rows: list[Sequence[str]], *, excel: bool) -> tuple[str, str | None]:
+    """The rows as plain CSV (UTF-8 with LF, for scripts) and, if ``excel``, as CSV for Excel
+    (CRLF; the file starts with a BOM). Cells keep their approved text exactly (numbers are never
+    reformatted); ``rows`` are already neutralised."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n" if excel else "\n")
-    writer.writerow([neutralise(f.name) for f in fields])
-    writer.writerows(_public_cells(fields, rows))
-    text = buffer.getvalue()
-    if not excel and "\r" in text:
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    plain = buffer.getvalue()
+    if "\r" in plain:
         # The csv module quotes a cell holding the row terminator's characters only: with LF rows
         # a bare CR stays unquoted, and a spreadsheet that ends rows at a CR would start a new
         # row there, with whatever follows the CR (a formula) as its first cell.
-        text = _csv_text_quoting_cr(fields, rows)
-    data = text.encode("utf-8")
-    return b"\xef\xbb\xbf" + data if excel else data
+        plain = _csv_text_quoting_cr(rows)
+    if not excel:
+        return plain, None
+    if "\r" not in plain and plain.count("\n") == len(rows):
+        # No line break inside a cell: the csv module quotes the same cells whichever the row
+        # terminator, so the Excel text is the plain text with CRLF (a str.replace, not a write).
+        return plain, plain.replace("\n", "\r\n")
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return plain, buffer.getvalue()
 
 
-def _csv_text_quoting_cr(fields: list[FieldSpec], rows: list[list[str]]) -> str:
+def _csv_text_quoting_cr(rows: list[Sequence[str]]) -> str:
     """The plain CSV text, with every row that holds a CR written with all its cells quoted."""
     buffer = io.StringIO(newline="")
     minimal = csv.writer(buffer, lineterminator="\n")
     quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    for row in [[neutralise(f.name) for f in fields], *_public_cells(fields, rows)]:
+    for row in rows:
         (quoted if any("\r" in cell for cell in row) else minimal).writerow(row)
     return buffer.getvalue()
 
@@ -364,49 +581,53 @@ def _label(f: FieldSpec) -> str:
     return f"{title} ({f.unit})" if f.unit else title
 
 
-def _cell_value(f: FieldSpec, text: str, missing: set[str]) -> Any:
-    """The typed value of one cell for XLSX: numbers as numbers, everything else as its text,
-    neutralised (a spreadsheet runs what a user confirms in a cell: the prefix keeps it text)."""
-    if text in missing:
-        return None
-    if f.type == "integer":
-        return int(text)
-    if f.type == "number":
-        value = float(text)
-        return value if math.isfinite(value) else neutralise(text)
-    return neutralise(text)
+def _xlsx_columns(fields: list[FieldSpec], columns: list[tuple[str, ...]], typed: list[pa.Array],
+                  missing: set[str]) -> list[list[Any]]:
+    """The cells of the XLSX sheet ``data``, column by column: numbers as numbers (the values the
+    Parquet file holds, ``typed``), everything else as its text, neutralised (a spreadsheet runs
+    what a user confirms in a cell: the prefix keeps it text). A missing value is an empty text
+    cell, not no cell: readers (Frictionless) take a row without its trailing cells for a short
+    row. A number that is not finite (``nan``, ``inf``) is its text."""
+    out = []
+    for f, cells, values in zip(fields, columns, typed):
+        if f.type in ("integer", "number"):
+            cells_out = ["" if v is None else v for v in values.to_pylist()]
+            if f.type == "number" and not all(map(math.isfinite, [v for v in cells_out if v.__class__ is float])):
+                cells_out = [neutralise(text) if v.__class__ is float and not math.isfinite(v) else v
+                             for v, text in zip(cells_out, cells)]
+            out.append(cells_out)
+        elif column_may_be_live(cells, numbers=False):
+            out.append(["" if text in missing else neutralise(text) for text in cells])
+        else:
+            out.append(["" if text in missing else text for text in cells])
+    return out
 
 
-def _xlsx_bytes(site: SiteModel, ds: Dataset, version: DatasetVersion, r: Resource,
-                fields: list[FieldSpec], rows: list[list[str]]) -> bytes:
-    """Sheets ``data`` (names in bold, labels with units, then typed values; the two header rows
-    frozen), ``dictionary`` and ``metadata``, written by ``publisher.xlsx``, which never writes a
-    formula. The document times are the release time, so the bytes depend on the version only."""
-    book = Workbook(created=version.released_at, creator=site.rules.site.publisher.zh, title=ds.title.zh)
-    missing = set(r.missing_values)
+def _texts(values: Iterable[Any]) -> list[str | None]:
+    return [None if v is None else neutralise(str(v)) for v in values]
 
-    def texts(values: Iterable[Any]) -> list[str | None]:
-        return [None if v is None else neutralise(str(v)) for v in values]
 
+def _xlsx_data_sheet(book: Workbook, fields: list[FieldSpec]) -> Sheet:
+    """Sheet ``data``: names in bold, labels with units, then typed values (:func:`_xlsx_columns`);
+    the two header rows frozen. Written by ``publisher.xlsx``, which never writes a formula."""
     data = book.add_sheet("data", freeze_rows=2)
-    data.append(texts(f.name for f in fields), bold=True)
-    data.append(texts(_label(f) for f in fields))
-    for row in rows:
-        # A missing value is an empty text cell, not no cell: readers (Frictionless) take a row
-        # without its trailing cells for a short row.
-        data.append(["" if value is None else value
-                     for value in (_cell_value(f, text, missing) for f, text in zip(fields, row))])
+    data.append(_texts(f.name for f in fields), bold=True)
+    data.append(_texts(_label(f) for f in fields))
+    return data
 
+
+def _xlsx_metadata_sheets(site: SiteModel, ds: Dataset, version: DatasetVersion, r: Resource, book: Workbook,
+                          fields: list[FieldSpec]) -> None:
+    """Sheets ``dictionary`` and ``metadata``, after ``data``. The document times are the release
+    time (:class:`Workbook` ``created``), so the bytes depend on the version only."""
     dictionary = book.add_sheet("dictionary")
-    dictionary.append(texts(("name", "名称", "title", "类型 type", "单位 unit", "说明", "description")), bold=True)
+    dictionary.append(_texts(("name", "名称", "title", "类型 type", "单位 unit", "说明", "description")), bold=True)
     for f in fields:
-        dictionary.append(texts((f.name, f.title.zh, f.title.en or "", f.type, f.unit or "", f.description.zh,
-                                 f.description.en or "")))
-
+        dictionary.append(_texts((f.name, f.title.zh, f.title.en or "", f.type, f.unit or "", f.description.zh,
+                                  f.description.en or "")))
     metadata = book.add_sheet("metadata")
     for key, zh, en in _metadata_rows(site, ds, version, r):
-        metadata.append(texts((key, zh, en)), bold={0})
-    return book.to_bytes(_zip_time(version.released_at, ZoneInfo(site.rules.site.timezone)))
+        metadata.append(_texts((key, zh, en)), bold={0})
 
 
 def _metadata_rows(site: SiteModel, ds: Dataset, version: DatasetVersion, r: Resource) -> list[tuple[str, str, str]]:
@@ -441,30 +662,153 @@ def _status(ds: Dataset) -> tuple[str, str]:
     return DATA_STATUSES.get(ds.status, (ds.status, ds.status))
 
 
-def _parquet_bytes(ds: Dataset, version: DatasetVersion, r: Resource, fields: list[FieldSpec],
-                   rows: list[list[str]], tz: ZoneInfo) -> bytes:
-    """Typed columns: int64, float64, bool, date32, timestamp with the city's zone; text exactly
-    as approved (no formula prefix: Parquet is never opened by a spreadsheet)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+class _ParquetStream:
+    """Typed columns (int64, float64, bool, date32, timestamp with the city's zone; text exactly
+    as approved, with no formula prefix: Parquet is never opened by a spreadsheet), written a row
+    group at a time as one whole-table ``pq.write_table`` would write them: groups of
+    ``PARQUET_ROW_GROUP`` rows, each column one contiguous array, so the bytes are the same."""
 
-    resource_missing = set(r.missing_values)
-    arrays, schema_fields = [], []
-    for i, f in enumerate(fields):
-        values = [_typed(f, row[i], resource_missing, tz) for row in rows]
-        arrow_type = {
-            "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32(),
-            "datetime": pa.timestamp("us", tz=str(tz)),
-        }.get(f.type, pa.string())
-        arrays.append(pa.array(values, type=arrow_type))
-        meta = {"title_zh": f.title.zh, "title_en": f.title.en or "", "unit": f.unit or "",
-                "description_zh": f.description.zh, "description_en": f.description.en or ""}
-        schema_fields.append(pa.field(f.name, arrow_type, metadata={k: v for k, v in meta.items() if v}))
-    schema = pa.schema(schema_fields, metadata={"dataset": ds.id, "version": str(version.number),
-                                                "released_at": version.released_at.isoformat()})
-    buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_arrays(arrays, schema=schema), buffer, compression="zstd")
-    return buffer.getvalue()
+    def __init__(self, ds: Dataset, version: DatasetVersion, fields: list[FieldSpec], tz: ZoneInfo,
+                 out: StreamedFile) -> None:
+        import pyarrow.parquet as pq
+
+        self._fields = fields
+        schema_fields = []
+        for f in fields:
+            meta = {"title_zh": f.title.zh, "title_en": f.title.en or "", "unit": f.unit or "",
+                    "description_zh": f.description.zh, "description_en": f.description.en or ""}
+            schema_fields.append(pa.field(f.name, _arrow_type(f, tz), metadata={k: v for k, v in meta.items() if v}))
+        self._schema = pa.schema(schema_fields, metadata={"dataset": ds.id, "version": str(version.number),
+                                                          "released_at": version.released_at.isoformat()})
+        self._out = out
+        self._sink = _ParquetSink(out)
+        self._writer = pq.ParquetWriter(self._sink, self._schema, compression="zstd")
+        self._pending: list[list[pa.Array]] = []
+        self._pending_rows = 0
+        self._groups = 0
+
+    def add(self, columns: list[pa.Array]) -> None:
+        """The next rows, column by column, typed (:func:`_typed_array`)."""
+        if not columns:
+            return  # no published column: a table with no columns has no rows
+        self._pending.append(columns)
+        self._pending_rows += len(columns[0])
+        while self._pending_rows >= PARQUET_ROW_GROUP:
+            self._write_group(PARQUET_ROW_GROUP)
+
+    def finish(self) -> Compressed:
+        if self._pending_rows or not self._groups:  # a table with no rows is one empty group
+            self._write_group(self._pending_rows)
+        self.close()
+        return self._out.finish()
+
+    def close(self) -> None:
+        """Write the footer (once) and hand the last bytes to the file."""
+        self._writer.close()
+        self._sink.close()
+
+    def _write_group(self, rows: int) -> None:
+        columns = [pa.concat_arrays([chunk[i] for chunk in self._pending]) if self._pending
+                   else pa.array([], type=self._schema.field(i).type) for i in range(len(self._fields))]
+        group = pa.Table.from_arrays([c.slice(0, rows) for c in columns], schema=self._schema)
+        self._writer.write_table(group, row_group_size=max(rows, 1))
+        self._groups += 1
+        self._pending_rows -= rows
+        self._pending = [[c.slice(rows) for c in columns]] if self._pending_rows else []
+
+
+class _ParquetSink:
+    """The file object pyarrow's Parquet writer writes to: its bytes go, a block at a time, to a
+    :class:`StreamedFile` (so the file is hashed and compressed as it is written)."""
+
+    def __init__(self, out: StreamedFile) -> None:
+        self._out = out
+        self._buffer = bytearray()
+        self._position = 0
+        self.closed = False
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data)
+        self._buffer += view  # a copy: pyarrow may reuse its buffer once write returns
+        self._position += view.nbytes
+        if len(self._buffer) >= zips.BLOCK:
+            self.flush()
+        return view.nbytes
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._out.write(bytes(self._buffer))
+            self._buffer.clear()
+
+    def tell(self) -> int:
+        return self._position
+
+    def close(self) -> None:
+        self.flush()
+        self.closed = True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+
+def _arrow_type(f: FieldSpec, tz: ZoneInfo) -> pa.DataType:
+    return {
+        "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32(),
+        "datetime": pa.timestamp("us", tz=str(tz)),
+    }.get(f.type, pa.string())
+
+
+# The spellings pyarrow's casts read exactly as Python does (int(), float(), date.fromisoformat(),
+# datetime.fromisoformat()): a column chunk all of them is converted by pyarrow; any other
+# spelling sends its chunk to the cell-by-cell conversion (:func:`_typed`), which also says
+# what is wrong with a bad value.
+_YEAR = r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_FAST_SPELLINGS = {
+    "integer": r"^-?[0-9]+$",
+    "number": r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$",
+    "date": rf"^{_YEAR}-[0-9]{{2}}-[0-9]{{2}}$",
+    "datetime": (rf"^{_YEAR}-[0-9]{{2}}-[0-9]{{2}}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{{1,6}})?"
+                 r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"),
+}
+
+
+def _typed_array(f: FieldSpec, cells: Sequence[str], missing: set[str], tz: ZoneInfo) -> pa.Array:
+    """One column chunk as its Parquet values (missing values null): the values :func:`_typed`
+    gives cell by cell, computed by pyarrow when every cell has a spelling both read alike."""
+    arrow_type = _arrow_type(f, tz)
+    fast = _typed_by_arrow(f, pa.array(cells, pa.string()), missing, arrow_type)
+    if fast is not None:
+        return fast
+    return pa.array([_typed(f, text, missing, tz) for text in cells], type=arrow_type)
+
+
+def _typed_by_arrow(f: FieldSpec, texts: pa.Array, missing: set[str], arrow_type: pa.DataType) -> pa.Array | None:
+    import pyarrow.compute as pc
+
+    if missing:
+        values = pc.if_else(pc.is_in(texts, value_set=pa.array(sorted(missing), pa.string())),
+                            pa.scalar(None, pa.string()), texts)
+    else:
+        values = texts
+    if arrow_type == pa.string():
+        return values
+    if f.type == "boolean":
+        known = pc.is_in(values, value_set=pa.array(TRUE_VALUES + FALSE_VALUES))
+        if not pc.all(pc.or_(known, pc.is_null(values))).as_py():
+            return None
+        return pc.if_else(pc.is_null(values), pa.scalar(None, pa.bool_()),
+                          pc.is_in(values, value_set=pa.array(TRUE_VALUES)))
+    if f.type == "date":
+        values = pc.utf8_slice_codeunits(values, 0, 10)
+    if not pc.all(pc.match_substring_regex(values, _FAST_SPELLINGS[f.type]), min_count=0).as_py():
+        return None
+    try:
+        return pc.cast(values, arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None  # out of range (a 30 February, an integer beyond int64): said cell by cell
 
 
 def _typed(f: FieldSpec, text: str, missing: set[str], tz: ZoneInfo) -> Any:
@@ -592,8 +936,8 @@ def _format_ext(fmt: str) -> str:
     return {"csv-excel": "csv", "datapackage": "json", "readme": "md", "checksums": "txt"}.get(fmt, fmt)
 
 
-def _readme(site: SiteModel, ds: Dataset, version: DatasetVersion,
-            tables: list[tuple[Resource, list[FieldSpec]]], files: list[Download]) -> str:
+def _readme(site: SiteModel, ds: Dataset, version: DatasetVersion, tables: list[tuple[Resource, list[FieldSpec]]],
+            files: list[Download], xlsx_max_rows: int) -> str:
     dept_zh = site.department_name(ds.department, "zh")
     dept_en = site.department_name(ds.department, "en")
     status_zh, status_en = _status(ds)
@@ -638,9 +982,21 @@ def _readme(site: SiteModel, ds: Dataset, version: DatasetVersion,
         "- 以 = + - @ 开头的文本单元格在 CSV 和 XLSX 中前加了 `'`，以免被电子表格当作公式执行；数值从不改动。",
         "  Text cells starting with = + - @ carry a leading `'` in the CSV and XLSX files so spreadsheets never",
         "  run them as formulas; numbers are never changed.",
-        "",
-        "## 数据字典 / Data dictionary", "",
     ]
+    limit = f"{xlsx_max_rows + 2:,}"
+    for r, _ in tables:
+        if not any(d.format == "xlsx" and d.resource == r.name for d in files):
+            lines += [
+                f"- `{r.name}` 的行数超过 Excel 工作表的上限（{limit} 行），因此没有 `.xlsx`。用 Excel 直接打开"
+                f" `.excel.csv` 只会载入前 {limit} 行；请用“数据 → 自文本/CSV”（Power Query）导入，"
+                "在“加载到”中选“仅创建连接”并勾选“将此数据添加到数据模型”，或先筛选（例如按站点）再加载；"
+                "也可用 Parquet 或 CSV 在程序中处理。",
+                f"  `{r.name}` has more rows than an Excel sheet holds ({limit}), so there is no `.xlsx`. Opened"
+                f" directly, the `.excel.csv` loads only its first {limit} rows in Excel: use Data → From Text/CSV"
+                " (Power Query) and load it to the Data Model (\"Only Create Connection\", \"Add this data to the"
+                " Data Model\"), or filter it (by station, say) before loading; or read the Parquet or CSV in a script.",
+            ]
+    lines += ["", "## 数据字典 / Data dictionary", ""]
     for r, fields in tables:
         lines += [f"### {r.name}: {r.title.zh} / {r.title.get('en')}", "",
                   "| 列 Column | 名称 | Name | 类型 Type | 单位 Unit |", "| --- | --- | --- | --- | --- |"]
@@ -896,9 +1252,10 @@ def script_json(data: Any) -> str:
 # -- the bulk zip --------------------------------------------------------------------------
 
 
-def _bulk_zip(site: SiteModel, plan: OpenDataPlan, tz: ZoneInfo) -> bytes:
-    """Every current plain CSV, with ``index.csv`` (UTF-8 with BOM: people open it in Excel)."""
-    entries: list[tuple[str, bytes]] = []
+def _bulk_zip(site: SiteModel, plan: OpenDataPlan, tz: ZoneInfo, csvs: dict[str, Compressed]) -> None:
+    """Every current plain CSV, with ``index.csv`` (UTF-8 with BOM: people open it in Excel).
+    ``csvs`` are the compressed streams of those CSVs (by site path), made when they were written."""
+    entries: list[tuple[str, Compressed]] = []
     index = io.StringIO(newline="")
     writer = csv.writer(index, lineterminator="\r\n")
     writer.writerow(["dataset", "version", "released_at", "reason", "resource", "file", "bytes", "sha256",
@@ -910,42 +1267,20 @@ def _bulk_zip(site: SiteModel, plan: OpenDataPlan, tz: ZoneInfo) -> bytes:
             if d.format != "csv":
                 continue
             r = ds.resource(d.resource or "")
-            entries.append((f"{ds_id}/{d.name}", paths.confined(plan.scratch, d.url).read_bytes()))
+            entries.append((f"{ds_id}/{d.name}", csvs[d.url]))
             writer.writerow([neutralise(str(v)) for v in (
                 ds_id, newest.version.number, newest.version.released_at.isoformat(), newest.version.reason,
                 d.resource, f"{ds_id}/{d.name}", d.bytes, d.sha256,
                 f"{ds.title.zh} · {r.title.zh if r else ''}", f"{ds.title.get('en')} · {r.title.get('en') if r else ''}",
                 ds.license, _absolute(site, d.url), _absolute(site, _page(ds_id)))])
-    entries.insert(0, ("index.csv", b"\xef\xbb\xbf" + index.getvalue().encode("utf-8")))
+    entries.insert(0, ("index.csv", Compressed.of(UTF8_BOM + index.getvalue().encode("utf-8"))))
     newest_time = max(p[-1].version.released_at for p in plan.published.values())
-    return _zip_bytes(entries, _zip_time(newest_time, tz))
+    target = paths.confined(plan.scratch, BULK_ZIP)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_zip(target, entries, zip_time(newest_time, tz))
 
 
 # -- bytes helpers -------------------------------------------------------------------------
-
-
-def _zip_time(when: datetime, tz: ZoneInfo) -> tuple[int, int, int, int, int, int]:
-    local = max(when.astimezone(tz).replace(tzinfo=None), ZIP_EPOCH)
-    return (local.year, local.month, local.day, local.hour, local.minute, local.second - local.second % 2)
-
-
-def _zip_entry(name: str, when: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=when)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.create_system = 3  # the same on every platform
-    info.external_attr = 0o644 << 16
-    return info
-
-
-def _zip_bytes(entries: list[tuple[str, bytes]], when: tuple[int, int, int, int, int, int]) -> bytes:
-    """A deterministic zip: entries in the order given, fixed times and attributes. Every member
-    name is a safe relative path (:func:`publisher.paths.zip_member`): no ``..``, no absolute
-    names, so unpacking a release never writes outside its folder (zip-slip)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in entries:
-            archive.writestr(_zip_entry(paths.zip_member(name), when), data)
-    return buffer.getvalue()
 
 
 def _json_bytes(data: Any) -> bytes:
@@ -961,3 +1296,8 @@ def _write_bytes(base: Path, rel: str, data: bytes) -> None:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as data:
+        return hashlib.file_digest(data, "sha256").hexdigest()

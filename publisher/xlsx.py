@@ -9,6 +9,11 @@ made XLSX the slowest stage of the portal build (about 20 s per million cells). 
 turned into its XML text with string joins the moment it is appended, several times faster
 (``benchmarks/xlsx_benchmark.py``), and the bytes are deterministic by construction.
 
+Memory stays small whatever the size of a sheet: appended rows go to a spool (in memory up to
+``SPOOL_IN_MEMORY`` bytes, then a temporary file), and :meth:`Workbook.save` streams them into
+the zip. A sheet's ``<dimension>`` comes before its rows, so the rows cannot go straight into the
+zip as they are appended.
+
 Rules the writer keeps, whatever the caller passes:
 
 * a ``str`` is always an inline string (``t="inlineStr"``), never a formula, whatever it starts
@@ -26,7 +31,7 @@ Usage::
     sheet = book.add_sheet("data", freeze_rows=2)
     sheet.append(["station_id", "pm25"], bold=True)
     sheet.append(["aq-st001", 42.6])
-    data = book.to_bytes(zip_time=(2026, 1, 6, 12, 0, 0))
+    data = book.to_bytes(zip_time=(2026, 1, 6, 12, 0, 0))   # or book.save(file, zip_time=...)
 """
 
 from __future__ import annotations
@@ -34,17 +39,22 @@ from __future__ import annotations
 import io
 import math
 import re
+import tempfile
 import zipfile
 from datetime import datetime, timezone
 from itertools import product, repeat
+from pathlib import Path
 from string import ascii_uppercase
-from typing import Container, Iterable, Sequence, Union
+from typing import BinaryIO, Container, Iterable, Iterator, Sequence, Union
 
 CellValue = Union[str, int, float, bool, None]
 ZipTime = tuple[int, int, int, int, int, int]  # (year, month, day, hour, minute, second), as zipfile takes it
 
 MAX_ROWS = 1_048_576  # Excel's limits
 MAX_COLUMNS = 16_384
+SPOOL_IN_MEMORY = 1 << 20  # bytes of a sheet's rows kept in memory before they go to a temporary file
+_SPOOL_ROWS = 1024  # rows joined into one write to the spool
+_READ_BLOCK = 1 << 20
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -101,6 +111,7 @@ def column_letter(index: int) -> str:
 
 
 _BOLD = ' s="1"'  # cell style 1 of styles.xml
+_SPACE = ' xml:space="preserve"'
 
 
 def _cell(ref: str, style: str, value: CellValue) -> str:
@@ -108,7 +119,7 @@ def _cell(ref: str, style: str, value: CellValue) -> str:
     test; a bool is not an int there."""
     kind = type(value)
     if kind is str:
-        space = ' xml:space="preserve"' if value and (value[0] in _XML_SPACE or value[-1] in _XML_SPACE) else ""
+        space = _SPACE if value and (value[0] in _XML_SPACE or value[-1] in _XML_SPACE) else ""
         return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{escape_text(value)}</t></is></c>'
     if kind is float:
         if not math.isfinite(value):
@@ -126,15 +137,33 @@ def _cell(ref: str, style: str, value: CellValue) -> str:
     raise TypeError(f"cell {ref}: cannot write a {kind.__name__} (only str, int, float, bool or None)")
 
 
+def _column_cells(letter: str, numbers: Sequence[str], values: Sequence[CellValue]) -> list[str]:
+    """The ``<c>`` elements of one column of rows ``numbers`` (no ``None`` among ``values``), as
+    :func:`_cell` writes them: a column of plain text or of numbers is written by one
+    comprehension, with one search for characters to escape over the whole column."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        escaped = values if _TEXT_SPECIAL.search("".join(values)) is None else list(map(escape_text, values))
+        return [f'<c r="{letter}{n}" t="inlineStr"><is><t{_SPACE if v and (v[0] in _XML_SPACE or v[-1] in _XML_SPACE) else ""}>'
+                f"{e}</t></is></c>" for n, v, e in zip(numbers, values, escaped)]
+    if all(map(math.isfinite, [v for v in values if type(v) is float])):
+        # Numbers (repr of a float, str of an int: the same for an int) and the odd other cell.
+        return [f'<c r="{letter}{n}"><v>{v!r}</v></c>' if type(v) is float or type(v) is int
+                else _cell(letter + n, "", v) for n, v in zip(numbers, values)]
+    return [_cell(letter + n, "", v) for n, v in zip(numbers, values)]  # raises for the first bad number
+
+
 class Sheet:
     """One worksheet. Rows are serialised as they are appended; use :meth:`Workbook.add_sheet`."""
 
-    def __init__(self, name: str, freeze_rows: int = 0) -> None:
+    def __init__(self, name: str, freeze_rows: int = 0, spool_dir: Path | None = None) -> None:
         self.name = name
         self.freeze_rows = freeze_rows
         self.rows = 0
         self.columns = 0  # the widest row's last cell, for <dimension>
-        self._chunks: list[bytes] = []
+        self._pending: list[bytes] = []
+        self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=spool_dir)
+        self._spooled = 0  # bytes in the spool
 
     def append(self, row: Sequence[CellValue], bold: bool | Container[int] = False) -> None:
         """Add the next row. ``None`` leaves a cell out; a ``str`` (even ``""``) is a text cell;
@@ -142,12 +171,52 @@ class Sheet:
         the whole row, or the positions (from 0) of the cells to set in bold."""
         if self.rows == MAX_ROWS:
             raise ValueError(f"sheet {self.name!r} is full: Excel allows {MAX_ROWS} rows")
+        xml, width = self._row_xml(str(self.rows + 1), row, bold)
+        # Nothing changes before here, so a refused value leaves the sheet as it was.
+        self.rows += 1
+        if width:  # an empty row needs no element; its number still counts
+            self.columns = max(self.columns, width)
+            self._pending.append(xml)
+            if len(self._pending) == _SPOOL_ROWS:
+                self._flush()
+
+    def append_columns(self, columns: Sequence[Sequence[CellValue]]) -> None:
+        """Add many rows at once, given column by column (each column as long as the first), with
+        no bold: the rows :meth:`append` would add one by one, made a column at a time, several
+        times faster. Refused as a whole (nothing is added) if the sheet cannot take them all or
+        a value cannot be written."""
+        if not columns:
+            return
+        count = len(columns[0])
+        if any(len(values) != count for values in columns):
+            raise ValueError("every column must have as many values as the first")
+        if self.rows + count > MAX_ROWS:
+            raise ValueError(f"sheet {self.name!r} cannot take {count} more rows: Excel allows {MAX_ROWS}")
+        if len(columns) > MAX_COLUMNS:
+            raise ValueError(f"sheet {self.name!r}: {len(columns)} cells is more than Excel's {MAX_COLUMNS} columns")
+        numbers = [str(n) for n in range(self.rows + 1, self.rows + count + 1)]
+        if any(None in values for values in columns):  # rows of several widths: row by row
+            rows = [self._row_xml(number, row, False) for number, row in zip(numbers, zip(*columns))]
+            xml = b"".join(row for row, width in rows if width)
+            width = max((width for _, width in rows), default=0)
+        else:
+            cells = [_column_cells(letter, numbers, values) for letter, values in zip(_LETTERS, columns)]
+            text = "".join([f'<row r="{number}">{row}</row>' for number, row in zip(numbers, map("".join, zip(*cells)))])
+            xml, width = text.encode("utf-8"), len(columns)
+        self.rows += count
+        if width:
+            self.columns = max(self.columns, width)
+            self._flush()
+            self._spool.write(xml)
+            self._spooled += len(xml)
+
+    def _row_xml(self, number: str, row: Sequence[CellValue], bold: bool | Container[int]) -> tuple[bytes, int]:
+        """One row's element and its width (without its trailing ``None`` cells)."""
         width = len(row)
         while width and row[width - 1] is None:
             width -= 1
         if width > MAX_COLUMNS:
             raise ValueError(f"sheet {self.name!r}: {width} cells is more than Excel's {MAX_COLUMNS} columns")
-        number = str(self.rows + 1)
         if bold is True or bold is False:
             styles: Iterable[str] = repeat(_BOLD if bold else "")
         else:
@@ -157,15 +226,23 @@ class Sheet:
             if value is not None:
                 parts.append(_cell(letter + number, style, value))
         parts.append("</row>")
-        # Nothing changes before here, so a refused value leaves the sheet as it was.
-        self.rows += 1
-        if width:  # an empty row needs no element; its number still counts
-            self.columns = max(self.columns, width)
-            # Encoded now: a str holding one emoji takes 4 bytes a character, bytes stay compact.
-            self._chunks.append("".join(parts).encode("utf-8"))
+        # Encoded now: a str holding one emoji takes 4 bytes a character, bytes stay compact.
+        return "".join(parts).encode("utf-8"), width
 
-    def _xml_chunks(self, selected: bool) -> list[bytes]:
-        """The worksheet part, as the chunks to write one after the other."""
+    def close(self) -> None:
+        """Free the spool (a temporary file once the rows outgrow memory)."""
+        self._pending.clear()
+        self._spool.close()
+
+    def _flush(self) -> None:
+        data = b"".join(self._pending)
+        self._pending.clear()
+        self._spool.write(data)
+        self._spooled += len(data)
+
+    def _xml_parts(self, selected: bool) -> tuple[bytes, int, bytes]:
+        """The worksheet part: its head, the bytes of its rows (:meth:`_rows_xml`), its tail."""
+        self._flush()
         if self.rows and self.columns:
             dimension = f"A1:{column_letter(self.columns - 1)}{self.rows}"
         else:
@@ -183,21 +260,42 @@ class Sheet:
                 '<sheetFormatPr defaultRowHeight="15"/><sheetData>')
         tail = ('</sheetData><pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" '
                 'footer="0.5"/></worksheet>')
-        return [head.encode("utf-8"), *self._chunks, tail.encode("utf-8")]
+        return head.encode("utf-8"), self._spooled, tail.encode("utf-8")
+
+    def _rows_xml(self) -> Iterator[bytes]:
+        """The rows' XML from the spool, a block at a time (appending may go on afterwards)."""
+        self._spool.seek(0)
+        while block := self._spool.read(_READ_BLOCK):
+            yield block
+        self._spool.seek(0, io.SEEK_END)
 
 
 class Workbook:
     """An XLSX workbook: sheets in the order added, and its document properties.
 
     ``created`` is written as both the created and the modified time (in UTC; a naive datetime is
-    taken as UTC), so the bytes never depend on the clock.
+    taken as UTC), so the bytes never depend on the clock. ``spool_dir`` is where rows go once
+    they outgrow memory (the system's temporary folder if not given); :meth:`close` frees them.
     """
 
-    def __init__(self, *, created: datetime, creator: str = "", title: str = "") -> None:
+    def __init__(self, *, created: datetime, creator: str = "", title: str = "",
+                 spool_dir: Path | None = None) -> None:
         self.created = created
         self.creator = creator
         self.title = title
+        self.spool_dir = spool_dir
         self.sheets: list[Sheet] = []
+
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Free every sheet's rows."""
+        for sheet in self.sheets:
+            sheet.close()
 
     def add_sheet(self, name: str, freeze_rows: int = 0) -> Sheet:
         """A new, empty sheet at the end; ``freeze_rows`` top rows stay in view when scrolling."""
@@ -209,25 +307,35 @@ class Workbook:
             raise ValueError(f"there is already a sheet named {name!r}")
         if not 0 <= freeze_rows < MAX_ROWS:
             raise ValueError(f"freeze_rows must be between 0 and {MAX_ROWS - 1}")
-        sheet = Sheet(name, freeze_rows)
+        sheet = Sheet(name, freeze_rows, self.spool_dir)
         self.sheets.append(sheet)
         return sheet
 
     def to_bytes(self, zip_time: ZipTime) -> bytes:
-        """The whole .xlsx file. Every zip entry carries ``zip_time`` (local time, as in any zip)
-        and fixed attributes, in a fixed order, so the same workbook always gives the same bytes."""
+        """The whole .xlsx file (see :meth:`save`)."""
+        buffer = io.BytesIO()
+        self.save(buffer, zip_time)
+        return buffer.getvalue()
+
+    def save(self, target: BinaryIO, zip_time: ZipTime) -> None:
+        """Write the .xlsx file to ``target`` (a seekable binary file), its sheets streamed from
+        their spools. Every zip entry carries ``zip_time`` (local time, as in any zip) and fixed
+        attributes, in a fixed order, so the same workbook always gives the same bytes."""
         if not self.sheets:
             raise ValueError("a workbook needs at least one sheet")
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
+        with zipfile.ZipFile(target, "w") as archive:
             for name, text in self._package_parts():
                 archive.writestr(_zip_entry(name, zip_time), text.encode("utf-8"))
             for number, sheet in enumerate(self.sheets, start=1):
-                # Streamed chunk by chunk: a big sheet is never joined into one more copy.
-                with archive.open(_zip_entry(f"xl/worksheets/sheet{number}.xml", zip_time), "w") as entry:
-                    for chunk in sheet._xml_chunks(selected=number == 1):
-                        entry.write(chunk)
-        return buffer.getvalue()
+                head, rows, tail = sheet._xml_parts(selected=number == 1)
+                entry = _zip_entry(f"xl/worksheets/sheet{number}.xml", zip_time)
+                # The size is known: a sheet too big for a plain zip entry gets its ZIP64 header.
+                entry.file_size = len(head) + rows + len(tail)
+                with archive.open(entry, "w") as part:
+                    part.write(head)
+                    for block in sheet._rows_xml():
+                        part.write(block)
+                    part.write(tail)
 
     def _package_parts(self) -> list[tuple[str, str]]:
         """Every part except the worksheets, in the order they go into the zip."""

@@ -436,8 +436,10 @@ def test_a_published_file_is_served_unchanged_whatever_writes_the_formats_later(
     build_site(approved_portal, now=now)
     folder = approved_portal / "output" / "data" / "air-mini" / "1"
     before = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
-    monkeypatch.setattr(opendata, "_xlsx_bytes", lambda *args: b"PK\x03\x04 another writer")
-    monkeypatch.setattr(opendata, "_parquet_bytes", lambda *args: b"PAR1 another writer")
+    monkeypatch.setattr(opendata, "_xlsx_columns", lambda fields, columns, missing: [["another writer"] * len(c)
+                                                                                     for c in columns])
+    monkeypatch.setattr(opendata, "_typed_array", lambda f, cells, missing, tz: pa.nulls(len(cells),
+                                                                                      opendata._arrow_type(f, tz)))
     build_site(approved_portal, now=now)
     assert {p.name: p.read_bytes() for p in sorted(folder.iterdir())} == before
     assert verify_file(folder / "air-hourly.xlsx", approved_portal / "output").ok

@@ -16,14 +16,15 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from datetime import datetime, timedelta, timezone
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from openpyxl.utils.escape import unescape
 
-from publisher.xlsx import MAX_COLUMNS, Workbook, column_letter, escape_text
+from publisher import xlsx as xlsx_module
+from publisher.xlsx import MAX_COLUMNS, MAX_ROWS, Workbook, column_letter, escape_text
 
 ZIP_TIME = (2026, 1, 6, 12, 0, 0)
 CREATED = datetime(2026, 1, 6, 12, 0, tzinfo=timezone(timedelta(hours=8)))  # 04:00 UTC
@@ -237,3 +238,54 @@ def test_property_characters_xml_cannot_carry_are_replaced() -> None:
     book.add_sheet("s").append(["x"])
     properties = load_workbook(io.BytesIO(book.to_bytes(ZIP_TIME))).properties
     assert properties.creator == "a\ufffdb" and properties.created == datetime(2026, 1, 6, 4, 0)
+
+
+def test_rows_appended_column_by_column_are_the_rows_appended_one_by_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``append_columns`` (how the open-data sheet is written) gives the bytes of ``append`` row by
+    row: plain-text columns, text to escape or with spaces kept, numbers, mixed columns, booleans,
+    ``None`` (rows of several widths); the rows spooled to a file (``spool_dir``) once they outgrow
+    memory."""
+    rng = random.Random(7)
+    n = 3000
+    columns = [
+        [f"aq-{i % 9}" for i in range(n)],
+        [rng.choice(TEXTS) for _ in range(n)],
+        [rng.choice(NUMBERS) for _ in range(n)],
+        [rng.choice(NUMBERS + ["", "n/a"]) for _ in range(n)],
+        [rng.choice(BOOLEANS + [1]) for _ in range(n)],
+        [rng.choice(["x", None]) for _ in range(n)],
+        [None if i % 3 else rng.random() for i in range(n)],
+    ]
+
+    def book(by_columns: bool, cut: int) -> bytes:
+        workbook = Workbook(created=CREATED, creator=CREATOR, title=TITLE, spool_dir=tmp_path)
+        sheet = workbook.add_sheet("data", freeze_rows=1)
+        sheet.append(["header"], bold=True)
+        for start in range(0, n, cut):
+            part = [values[start:start + cut] for values in columns]
+            if by_columns:
+                sheet.append_columns(part)
+            else:
+                for row in zip(*part):
+                    sheet.append(list(row))
+        return workbook.to_bytes(ZIP_TIME)
+
+    one_by_one = book(False, n)
+    assert book(True, n) == one_by_one
+    monkeypatch.setattr(xlsx_module, "SPOOL_IN_MEMORY", 1000)
+    assert book(True, 7) == one_by_one
+
+
+def test_rows_appended_column_by_column_are_refused_as_a_whole() -> None:
+    book = Workbook(created=CREATED)
+    sheet = book.add_sheet("data")
+    with pytest.raises(ValueError, match="not a finite number"):
+        sheet.append_columns([["a", "b"], [1.5, math.nan]])
+    with pytest.raises(ValueError, match="as many values"):
+        sheet.append_columns([["a", "b"], [1.5]])
+    sheet.append_columns([["ok"], [1]])
+    assert book_values(book.to_bytes(ZIP_TIME), "data") == [["ok", 1]]
+    sheet.rows = MAX_ROWS - 1
+    with pytest.raises(ValueError, match="cannot take 2 more rows"):
+        sheet.append_columns([["a", "b"]])

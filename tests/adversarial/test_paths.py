@@ -161,13 +161,13 @@ def test_a_dotdot_resource_name_approved_and_built_writes_nothing_outside_the_si
     assert refusal is not None and "resource-name-invalid" in str(refusal)
 
 
-def test_a_zip_member_with_dotdot_is_refused_when_the_zip_is_written() -> None:
+def test_a_zip_member_with_dotdot_is_refused_when_the_zip_is_written(tmp_path: Path) -> None:
     """Defence at write time: whatever a name slipped past, a release zip never carries it."""
-    from publisher.opendata import _zip_bytes
+    from publisher.zips import Compressed, write_zip
 
     for member in ("air-mini-v1/../../../etc/cron.d/x", "/abs.csv", "a\\..\\b.csv", "a//b.csv"):
         with pytest.raises(ValueError):
-            _zip_bytes([(member, b"x")], (2026, 1, 1, 0, 0, 0))
+            write_zip(tmp_path / "release.zip", [(member, Compressed.of(b"x"))], (2026, 1, 1, 0, 0, 0))
 
 
 def test_a_forged_file_list_cannot_make_the_build_write_outside_its_folder(portal: Path, tmp_path: Path) -> None:
