@@ -29,6 +29,9 @@ import csv
 import hashlib
 import io
 import math
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -40,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
+from . import cache as build_cache
 from . import paths
 from .charts import read_resource
 from .content import DERIVED_METHODS, Content, Dataset, Resource
@@ -852,26 +856,32 @@ def _version(number: int, details: dict, files: dict[str, str], time: str, defin
 
 
 def derive_datasets(root: Path, content: Content, upstream: Release, chosen: dict[str, Version],
-                    approved: dict[str, list[Version]], tz: str, aqi_method: str | None = None) -> DerivedRelease:
+                    approved: dict[str, list[Version]], tz: str, aqi_method: str | None = None,
+                    cache: build_cache.BuildCache | None = None) -> DerivedRelease:
     """Compute every released derived dataset from the published versions of its inputs.
 
     ``content`` is the release tree (approved bytes only); ``upstream`` the release decided on it
     before derivation, which says which inputs are public. The files are written into the
     definition's folder of the tree and the dataset reloaded; nothing is logged here. ``aqi_method``
-    is the rules' choice of how HJ 633 is applied (``aqi.method``; None: the default).
+    is the rules' choice of how HJ 633 is applied (``aqi.method``; None: the default). With the
+    build's ``cache``, a result computed before from the same inputs is taken from it
+    (:func:`_derivation`).
     """
     result = DerivedRelease(folder=content.root / "content")
     with open_log(root) as log:
         entries = log.entries()
     try:
-        _derive_each(result, content, upstream, chosen, approved, entries, tz, aqi_method)
+        _derive_each(result, content, upstream, chosen, approved, entries, tz, aqi_method,
+                     cache or build_cache.BuildCache(None, enabled=False))
     finally:
         _AIR_INPUTS.clear()  # the hourly data is shared by the methods of one build, not kept after it
     return result
 
 
 def _derive_each(result: DerivedRelease, content: Content, upstream: Release, chosen: dict[str, Version],
-                 approved: dict[str, list[Version]], entries: list[Any], tz: str, aqi_method: str | None) -> None:
+                 approved: dict[str, list[Version]], entries: list[Any], tz: str, aqi_method: str | None,
+                 cache: build_cache.BuildCache) -> None:
+    registry = build_cache.digest("registry", content.registry)
     for ds in sorted(content.datasets.values(), key=lambda d: d.id):
         if ds.derived is None or ds.derived.method not in METHODS:
             continue
@@ -885,13 +895,14 @@ def _derive_each(result: DerivedRelease, content: Content, upstream: Release, ch
             continue
         if ds.id not in upstream.datasets:
             continue
-        inputs = [upstream.datasets[i] for i in ds.derived.inputs]
-        computed = METHODS[ds.derived.method](inputs, content.registry, tz, aqi_method)
-        for zh, en in computed.notes:
-            result.findings.append(warning("derived-values-not-computed", zh, en, **where))
         sources = [{"item": i, "version": chosen[i].number, "digest": chosen[i].digest, "files": chosen[i].files}
                    for i in ds.derived.inputs]
-        files = _write(ds, computed, sources, result.folder)
+        key = build_cache.digest("derived", ds.id, ds.derived.method, chosen[ds.id].digest,
+                                 [(s["item"], s["version"], s["digest"]) for s in sources], tz, aqi_method, registry)
+        files, notes, standards = _derivation(ds, [upstream.datasets[i] for i in ds.derived.inputs], content,
+                                              sources, tz, aqi_method, result.folder, cache, key)
+        for zh, en in notes:
+            result.findings.append(warning("derived-values-not-computed", zh, en, **where))
         if files is None:
             result.findings.append(error("derived-empty", "输入数据中没有可计算的值，派生数据为空",
                                          "the inputs hold nothing this method can compute; the result is empty",
@@ -905,7 +916,7 @@ def _derive_each(result: DerivedRelease, content: Content, upstream: Release, ch
             recipe = chosen[ds.id]
             since = max([_public_since(chosen[i], upstream.datasets[i]) for i in ds.derived.inputs]
                         + [_public_since(recipe, ds)])
-            details = {"digest": digest, "method": ds.derived.method, "standards": computed.standards,
+            details = {"digest": digest, "method": ds.derived.method, "standards": standards,
                        "definition": {"version": recipe.number, "digest": recipe.digest},
                        "inputs": sources, "reason": "recomputed" if history else "initial"}
             number = len(history) + 1
@@ -915,6 +926,33 @@ def _derive_each(result: DerivedRelease, content: Content, upstream: Release, ch
             history.append(version)
         result.versions[ds.id] = history
         result.chosen[ds.id] = version
+
+
+def _derivation(ds: Dataset, inputs: list[Dataset], content: Content, sources: list[dict[str, Any]], tz: str,
+                aqi_method: str | None, folder: Path, cache: build_cache.BuildCache,
+                key: str) -> tuple[dict[str, str] | None, list[tuple[str, str]], list[str]]:
+    """``ds``'s files written into ``folder`` (their manifest, None when every table is empty), the
+    notes on values not computed and the standards applied.
+
+    ``key`` is the digest of everything the result depends on: the definition's version, the
+    method, the inputs' versions, the registry, the time zone, the AQI method and (inside
+    :func:`publisher.cache.digest`) the code with its standards tables. On a hit the files come
+    from the cache, each checked against its SHA-256 as it is copied; a damaged or missing blob
+    is a miss, and the result is computed again."""
+    scratch = Path(tempfile.mkdtemp(prefix=".derived-", dir=folder.parent))
+    try:
+        hit, value, files = cache.get_files("derived", key, scratch)
+        if hit:
+            for rel in files:  # over the definition's own dataset.yaml, as _write does
+                os.replace(paths.confined(scratch, rel), paths.confined(folder, rel))
+            return (files or None), [tuple(n) for n in value["notes"]], list(value["standards"])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    computed = METHODS[ds.derived.method](inputs, content.registry, tz, aqi_method)
+    written = _write(ds, computed, sources, folder)
+    cache.put_files("derived", key, folder, written or {},
+                    {"notes": list(computed.notes), "standards": list(computed.standards)})
+    return written, list(computed.notes), list(computed.standards)
 
 
 def _public_since(version: Version, item: Dataset) -> datetime:

@@ -476,11 +476,11 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
             report.extend(registry_not_approved(content))
         stage.cached("check", cache, "check")
         derived = derive_datasets(root, content, decide_release(content, report, now), tree.chosen, approved, str(tz),
-                                  rules.aqi_method)
-        report = _with_derived(rules, content, report, derived)
+                                  rules.aqi_method, cache)
         chosen = {**tree.chosen, **derived.chosen}  # a derived item publishes its computed version
         inputs_of = _Digests(rules, chosen, str(tz))
-        stage("derived data")
+        report = _with_derived(rules, content, report, derived, cache, inputs_of)
+        stage.cached("derived data", cache, "derived")
         release = decide_release(content, report, now)
         release.withdrawn = _withdrawn(root, approved, staging / "withdrawn")
         release.scheduled.update({i: at for i, at in tree.pending.items() if i in release})
@@ -559,12 +559,15 @@ class _Digests:
         version = self.chosen.get(item_id)
         return version.digest if version is not None else None
 
-    def check_keys(self, content: Content) -> dict[str, str]:
-        """Per item: its bytes, the rules, the registry; for a bulletin or a derived dataset also
-        every dataset (they cite or compute from others)."""
+    def check_keys(self, content: Content, only: Iterable[str] | None = None) -> dict[str, str]:
+        """Per item (or per item of ``only``): its bytes, the rules, the registry; for a bulletin or
+        a derived dataset also every dataset (they cite or compute from others)."""
         datasets = sorted((i, self.of(i)) for i in content.datasets)
+        wanted = set(only) if only is not None else None
         keys = {}
         for item in content.items():
+            if wanted is not None and item.id not in wanted:
+                continue
             version = self.of(item.id)
             if version is not None:
                 others = datasets if item.kind == "bulletin" or getattr(item, "derived", None) is not None else None
@@ -591,9 +594,11 @@ def _keep_site_state(root: Path, cache: BuildCache, output: Path, inputs: dict[s
     cache.put(SITE_STAGE, build_cache.digest(str(output)), state)
 
 
-def _with_derived(rules: Rules, content: Content, report: Report, derived: DerivedRelease) -> Report:
+def _with_derived(rules: Rules, content: Content, report: Report, derived: DerivedRelease, cache: BuildCache,
+                  digests: _Digests) -> Report:
     """The report once the derived datasets' files exist: their findings replaced by those of the
-    computed tables (every rule family runs on them) and of the derivation itself."""
+    computed tables (every rule family runs on them, or their findings come from the ``cache``
+    under the computed version's digest) and of the derivation itself."""
     if not derived.chosen and not derived.findings:
         return report
     ids = derived.items
@@ -603,7 +608,7 @@ def _with_derived(rules: Rules, content: Content, report: Report, derived: Deriv
     # which derive_datasets reports in those words.
     merged = Report([f for f in report if f.item not in checked and f.rule != "derived-input-missing"])
     merged.extend(f for f in content.findings if f.item in checked)
-    merged.extend(run_rules(rules, content, ids))
+    merged.extend(run_rules(rules, content, ids, cache, digests.check_keys(content, ids)))
     merged.extend(derived.findings)
     return merged
 

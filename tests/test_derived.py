@@ -154,6 +154,30 @@ def test_a_rebuild_reuses_the_version_and_writes_the_same_bytes(derived_portal: 
             (derived_portal / "output" / "data" / DAILY / "1" / name).read_bytes()
 
 
+def test_a_rebuild_takes_the_derived_tables_from_the_cache_and_a_damaged_blob_is_computed_again(
+        derived_portal: Path, tmp_path: Path) -> None:
+    published = derived_portal / "output" / "data" / DAILY / "1"
+    again = build_site(derived_portal, tmp_path / "again", now=NOW)
+    assert again.reused["derived data"] == "1/1"
+    blobs = [p for p in (derived_portal / "var" / "cache" / "blobs").rglob("*") if p.is_file()]
+    for blob in blobs:  # every stored file damaged: the cache must not be believed
+        blob.write_bytes(blob.read_bytes().replace(b"2025-01-01", b"2025-01-09"))
+    damaged = build_site(derived_portal, tmp_path / "damaged", now=NOW)
+    assert damaged.reused["derived data"] == "0/1"
+    for output in ("again", "damaged"):
+        for name in ("stations.csv", "city.csv", "datapackage.json"):
+            assert (tmp_path / output / "data" / DAILY / "1" / name).read_bytes() == (published / name).read_bytes()
+    assert len(entries(derived_portal, "derivation")) == 1
+
+
+def test_a_corrected_input_is_computed_again_not_taken_from_the_cache(derived_portal: Path) -> None:
+    csv_path = derived_portal / "content/datasets/air-mini/air_hourly.csv"
+    csv_path.write_text(csv_path.read_text(encoding="utf-8").replace(",69.6,43.5\n", ",69.6,143.5\n"), encoding="utf-8")
+    approve_items(derived_portal, ("air-mini",), reason="correction", note="更正一个小时值")
+    assert build_site(derived_portal, now=NOW).reused["derived data"] == "0/1"
+    assert len(entries(derived_portal, "derivation")) == 2
+
+
 def test_unapproved_changes_to_an_input_never_reach_the_derived_data(derived_portal: Path) -> None:
     csv_path = derived_portal / "content/datasets/air-mini/air_hourly.csv"
     csv_path.write_text(csv_path.read_text(encoding="utf-8").replace(",69.6,43.5\n", ",69.6,460.5\n"), encoding="utf-8")
