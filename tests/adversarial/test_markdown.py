@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import approve_items
 
-from publisher import check as check_module
+from publisher import rules as rules_module
 from publisher.check import check_items
 from publisher.site import CONTENT_SECURITY_POLICY, BuildError, build_preview, build_site
 from publisher.workflow import WorkflowError
@@ -43,7 +43,7 @@ def _approve_without_markup_rules(portal: Path, items: tuple[str, ...], monkeypa
     """Approve as zhang-min and li-hua with the markup rules off (an approval given before they
     existed); the build afterwards checks with every rule."""
     with monkeypatch.context() as m:
-        m.setattr(check_module, "FAMILIES", tuple(f for f in check_module.FAMILIES if not f.__name__.endswith("markup")))
+        m.setattr(rules_module, "FAMILIES", tuple(f for f in rules_module.FAMILIES if not f.__name__.endswith("markup")))
         approve_items(portal, items)
 
 
@@ -82,8 +82,8 @@ def test_attach_link_to_the_log_key_publishes_nothing_even_if_the_check_misses_i
         portal: Path, link: str, monkeypatch) -> None:
     """The build's own line: Pelican copies no linked file, whatever the check says."""
     _write_bulletin(portal, "key-leak", f"正文。\n\n{link}\n")
-    monkeypatch.setattr(check_module, "FAMILIES",
-                        tuple(f for f in check_module.FAMILIES if not f.__name__.endswith("markup")))
+    monkeypatch.setattr(rules_module, "FAMILIES",
+                        tuple(f for f in rules_module.FAMILIES if not f.__name__.endswith("markup")))
     approve_items(portal, ("air-mini", "key-leak"))
     key = (portal / "var" / "log.key").read_bytes()
     result = build_site(portal)
@@ -102,8 +102,8 @@ def test_a_build_whose_pelican_would_still_copy_a_linked_file_fails_and_publishe
     from publisher import pelican_plugin
 
     _write_bulletin(portal, "key-leak", f"正文。\n\n{LOG_KEY_LINKS[0]}\n")
-    monkeypatch.setattr(check_module, "FAMILIES",
-                        tuple(f for f in check_module.FAMILIES if not f.__name__.endswith("markup")))
+    monkeypatch.setattr(rules_module, "FAMILIES",
+                        tuple(f for f in rules_module.FAMILIES if not f.__name__.endswith("markup")))
     approve_items(portal, ("air-mini", "key-leak"))
     monkeypatch.setattr(pelican_plugin, "sanitize", lambda html: html)
     monkeypatch.setattr(pelican_plugin, "NO_INTRASITE_LINKS", "[{|](?P<what>.*?)[|}]")  # Pelican's default
@@ -223,8 +223,8 @@ def test_external_image_is_a_check_error_and_is_not_published(portal: Path, mark
 
 def test_external_image_is_removed_even_if_the_check_misses_it(portal: Path, monkeypatch) -> None:
     _write_bulletin(portal, "pixel", "![pixel](https://tracker.example/p.gif)\n\n[官网](https://www.mee.gov.cn/)\n")
-    monkeypatch.setattr(check_module, "FAMILIES",
-                        tuple(f for f in check_module.FAMILIES if not f.__name__.endswith("markup")))
+    monkeypatch.setattr(rules_module, "FAMILIES",
+                        tuple(f for f in rules_module.FAMILIES if not f.__name__.endswith("markup")))
     approve_items(portal, ("air-mini", "pixel"))
     build_site(portal)
     page = (portal / "output" / "bulletins" / "pixel.html").read_text(encoding="utf-8")
