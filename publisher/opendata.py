@@ -26,9 +26,10 @@ import io
 import itertools
 import json
 import math
+import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from operator import itemgetter
@@ -38,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
+from . import cache as build_cache
 from . import paths, zips
 from .cells import column_may_be_live, neutralise, neutralise_number_cell
 from .content import Dataset, FieldSpec, Resource, Text
@@ -116,6 +118,7 @@ class DatasetVersion:
     ``audit`` is reserved for the link to the audit-log entry and its inclusion proof.
     ``kept`` holds the download files its publication recorded (site path → SHA-256 and archived
     copy): they are served as published, never made again, so a published file never changes.
+    ``digest`` (when known) lets a build take the version's folder from the build cache.
     """
 
     dataset_id: str
@@ -127,6 +130,7 @@ class DatasetVersion:
     dataset: Dataset | None = None
     audit: dict[str, Any] | None = None
     kept: dict[str, tuple[str, Path]] = field(default_factory=dict)
+    digest: str | None = None  # the approved version's digest (its files and metadata): the cache key's core
 
 
 @dataclass
@@ -180,7 +184,8 @@ def reason_name(reason: str, lang: str) -> str:
 # -- the plan: every file, written into scratch -----------------------------------------------
 
 
-def plan_open_data(site: SiteModel, scratch: Path, *, xlsx_max_rows: int = XLSX_MAX_ROWS) -> OpenDataPlan:
+def plan_open_data(site: SiteModel, scratch: Path, *, xlsx_max_rows: int = XLSX_MAX_ROWS,
+                   cache: build_cache.BuildCache | None = None, context: str = "") -> OpenDataPlan:
     """Write every open-data file into ``scratch`` (the layout of the site) and list them.
 
     Every file is streamed, so memory does not grow with the size of a table: a table is read,
@@ -188,6 +193,11 @@ def plan_open_data(site: SiteModel, scratch: Path, *, xlsx_max_rows: int = XLSX_
     as it is written (in a background thread), and the zips are put together from those
     compressed streams. A table of more than ``xlsx_max_rows`` rows gets no XLSX: an Excel sheet
     cannot hold it (``docs/opendata.md``).
+
+    With the build's ``cache``, a version's folder made before under the same key (``context``:
+    the digest of the rules, registry and time zone; the version's digest, number, release time,
+    reason, note, audit links and kept files; the code) is copied from it instead, every file
+    checked against its SHA-256 (:class:`_VersionCache`).
     """
     tz = ZoneInfo(site.rules.site.timezone)
     plan = OpenDataPlan(scratch=scratch)
@@ -195,6 +205,8 @@ def plan_open_data(site: SiteModel, scratch: Path, *, xlsx_max_rows: int = XLSX_
     # The compressed streams live beside the scratch folder, never inside it: it becomes the site.
     with tempfile.TemporaryDirectory(prefix="opendata-parts-", dir=scratch.parent) as folder:
         parts = StreamFolder(Path(folder))
+        stored = _VersionCache(cache or build_cache.BuildCache(None, enabled=False), context, xlsx_max_rows,
+                               scratch, parts)
         current_csvs: dict[str, Compressed] = {}  # site path of each newest version's CSV -> its stream
         for ds_id, versions in sorted(site.versions.items()):
             if ds_id not in site.release.datasets:
@@ -202,12 +214,17 @@ def plan_open_data(site: SiteModel, scratch: Path, *, xlsx_max_rows: int = XLSX_
             current = site.release.datasets[ds_id]
             published = []
             for position, v in enumerate(versions, start=1):
-                pv, written = _write_version(site, v, v.dataset or current, scratch, parts, tz, xlsx_max_rows)
+                newest = position == len(versions)
+                found = stored.get(v, v.dataset or current, newest)
+                if found is None:
+                    found = _write_version(site, v, v.dataset or current, scratch, parts, tz, xlsx_max_rows)
+                    stored.put(v, *found, newest)
+                pv, written = found
                 published.append(pv)
                 for d in pv.files:
                     if d.name not in written:
                         continue
-                    if position == len(versions) and d.format == "csv":
+                    if newest and d.format == "csv":
                         current_csvs[d.url] = written[d.name]  # for the bulk zip
                     else:
                         written[d.name].discard()
@@ -302,6 +319,73 @@ def _write_version(site: SiteModel, version: DatasetVersion, ds: Dataset, scratc
     add("SHA256SUMS", small("SHA256SUMS", sums.encode("ascii")), "checksums",
         Text("校验和（SHA-256）", "Checksums (SHA-256)"))
     return PublishedVersion(version=version, dataset=ds, folder=folder, files=downloads), written
+
+
+class _VersionCache:
+    """A version's folder in the build cache: its files (stage ``opendata``) with the list of its
+    downloads, and for the newest version the compressed stream of each CSV, which the bulk zip
+    takes as it is (stage ``opendata-streams``). Whatever is damaged or missing is a miss, and so
+    is a folder whose data files are not those its publication recorded (``kept``): the files
+    around them (README, data package, zip, checksums) are made from those, so they match too."""
+
+    def __init__(self, cache: build_cache.BuildCache, context: str, xlsx_max_rows: int, scratch: Path,
+                 parts: StreamFolder) -> None:
+        self.cache, self.context, self.xlsx_max_rows = cache, context, xlsx_max_rows
+        self.scratch, self.parts = scratch, parts
+
+    def key(self, v: DatasetVersion) -> str | None:
+        if v.digest is None or not self.cache.enabled:
+            return None
+        return build_cache.digest("opendata", self.context, v.dataset_id, v.number, v.digest, v.released_at,
+                                  v.reason, v.note, v.audit, self.xlsx_max_rows)
+
+    def get(self, v: DatasetVersion, ds: Dataset, newest: bool) -> tuple[PublishedVersion, dict[str, Compressed]] | None:
+        key = self.key(v)
+        if key is None:
+            return None
+        hit, value, files = self.cache.get_files("opendata", key, self.scratch)
+        if hit and any(files.get(url) != sha for url, (sha, _) in v.kept.items()):
+            hit = False  # a published file is served as published: made before it was, or since changed
+            for rel in files:
+                paths.confined(self.scratch, rel).unlink(missing_ok=True)
+        if not hit:
+            return None
+        pv = PublishedVersion(version=v, dataset=ds, folder=value["folder"],
+                              files=[Download(**d) for d in value["downloads"]])
+        written: dict[str, Compressed] = {}
+        if newest:
+            streams = self.parts.folder / f"cached-{key[:16]}"
+            hit, info, _ = self.cache.get_files("opendata-streams", key, streams)
+            if hit:
+                written = {name: Compressed(size, sha, crc, streams / name, packed)
+                           for name, (size, sha, crc, packed) in info.items()}
+            if not hit or set(written) != {d.name for d in pv.files if d.format == "csv"}:
+                for rel in files:  # made again, with its streams
+                    paths.confined(self.scratch, rel).unlink(missing_ok=True)
+                shutil.rmtree(streams, ignore_errors=True)
+                return None
+        return pv, written
+
+    def put(self, v: DatasetVersion, pv: PublishedVersion, written: dict[str, Compressed], newest: bool) -> None:
+        key = self.key(v)
+        if key is None:
+            return
+        files = {d.url: d.sha256 for d in pv.files}
+        self.cache.put_files("opendata", key, self.scratch, files,
+                             {"folder": pv.folder, "downloads": [asdict(d) for d in pv.files]})
+        if newest:
+            csvs = {d.name: written[d.name] for d in pv.files if d.format == "csv" and d.name in written}
+            streams = {name: (c.deflated, hashlib.sha256(c.deflated).hexdigest() if isinstance(c.deflated, bytes)
+                              else build_cache.file_sha256(c.deflated)) for name, c in csvs.items()}
+            with tempfile.TemporaryDirectory(dir=self.parts.folder) as folder:
+                for name, (deflated, _) in streams.items():
+                    if isinstance(deflated, bytes):
+                        paths.confined(Path(folder), name).write_bytes(deflated)
+                    else:
+                        os.link(deflated, paths.confined(Path(folder), name))
+                self.cache.put_files("opendata-streams", key, Path(folder),
+                                     {name: sha for name, (_, sha) in streams.items()},
+                                     {name: (c.size, c.sha256, c.crc, c.deflated_size) for name, c in csvs.items()})
 
 
 def _suffix(title: Text, zh: str, en: str) -> Text:

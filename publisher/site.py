@@ -497,9 +497,9 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         stage.cached("derive", cache, "charts", "indicators", "warnings")
 
         site_dir = staging / "site"
-        open_data = plan_open_data(site, staging / "opendata")
+        open_data = plan_open_data(site, staging / "opendata", cache=cache, context=inputs_of.key("opendata"))
         site.downloads = open_data.downloads
-        stage("open data")
+        stage.cached("open data", cache, "opendata")
         if preview is None:  # a preview publishes nothing, so it records nothing
             if rules_data is not None:  # first: the rules every publication below is decided under
                 record_rules(root, rules, rules_data, now)
@@ -674,7 +674,7 @@ def _dataset_versions(root: Path, release: Release, approved: dict[str, list[Ver
             kept = {url: (sha, archive_path(root, sha)) for url, sha in v.published_files.items()
                     if archive_path(root, sha).is_file()}
             public.append(DatasetVersion(
-                dataset_id=ds_id, number=v.number, released_at=when, reason=v.reason,
+                dataset_id=ds_id, number=v.number, released_at=when, reason=v.reason, digest=v.digest,
                 files={r.name: r.path for r in dataset.resources}, note=v.note, dataset=dataset, kept=kept,
                 audit={"proof": f"{LOG_DIR}/proofs/{ds_id}-v{v.number}.json", "log": f"{LOG_DIR}/{ENTRIES_FILE}",
                        "checkpoint": f"{LOG_DIR}/{CHECKPOINT_FILE}",

@@ -114,6 +114,8 @@ def test_a_second_build_takes_stage_results_from_the_cache(project: Path, clock)
     hits, total = (int(n) for n in result.reused["check"].split("/"))
     assert total >= 4 and hits == total - 1  # only the new bulletin is checked again
     assert result.reused["derive"].split("/")[0] == result.reused["derive"].split("/")[1]  # charts reused
+    hits, total = (int(n) for n in result.reused["open data"].split("/"))
+    assert total >= 1 and hits == total  # every version's folder: no dataset changed
     assert "new-note" in result.release.bulletins
 
 
