@@ -98,6 +98,8 @@ class SiteModel:
     rules_log: list[dict[str, Any]] = field(default_factory=list)  # the rules in force and since when, newest first
     latest_aqi: list[Any] = field(default_factory=list)  # indicators.StationAqi, one per station
     warnings: list[Any] = field(default_factory=list)  # warnings.Warning, newest first (active: .active)
+    # (dataset id, lang) -> the dataset page's schema.org JSON-LD, safe inside a script element
+    json_ld: dict[tuple[str, str], str] = field(default_factory=dict)
     search: bool = False  # a Pagefind index is written (the search page then loads its UI)
     preview: str | None = None  # the item a review-console preview shows (pages carry a banner)
 
@@ -123,7 +125,7 @@ class SiteModel:
 
     def structured_data(self, dataset_id: str, lang: str) -> str:
         """schema.org ``Dataset`` JSON-LD for the dataset page, safe inside a script element."""
-        return script_json(schema_org_dataset(self, self.release.datasets[dataset_id], lang))
+        return self.json_ld[(dataset_id, lang)]
 
     def department_name(self, dept: str, lang: str) -> str:
         return self.rules.department_name(dept, lang)
@@ -499,6 +501,7 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         site_dir = staging / "site"
         open_data = plan_open_data(site, staging / "opendata")
         site.downloads = open_data.downloads
+        site.json_ld = _json_ld(site)
         stage("open data")
         if preview is None:  # a preview publishes nothing, so it records nothing
             if rules_data is not None:  # first: the rules every publication below is decided under
@@ -883,6 +886,13 @@ def _derive_warnings(site: SiteModel, cache: BuildCache, digests: _Digests) -> l
         found = derive_warnings(site.release.datasets.values(), site.content.registry, site.rules.raw, digests.tz)
         cache.put("warnings", key, found)
     return found
+
+
+def _json_ld(site: SiteModel) -> dict[tuple[str, str], str]:
+    """Each dataset page's schema.org JSON-LD in both languages (it lists the downloads, so it is
+    made once they are planned)."""
+    return {(ds.id, lang): script_json(schema_org_dataset(site, ds, lang))
+            for ds in site.release.datasets.values() for lang in LANGS}
 
 
 def _theme_dir(root: Path) -> Path:
