@@ -127,9 +127,9 @@ def measure(csv_path: Path, work: Path) -> dict[str, float]:
 
     from publisher.config import load_rules
     from publisher.content import load_content
-    from publisher.opendata import DatasetVersion, plan_open_data
+    from publisher.model import DatasetVersion, SiteModel
+    from publisher.opendata import plan_open_data
     from publisher.release import Release
-    from publisher.site import SiteModel
 
     project = work / "portal"
     shutil.copytree(ROOT / "tests" / "fixtures" / "portal", project)

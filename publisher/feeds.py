@@ -7,18 +7,14 @@ never from the clock, so two builds of the same inputs are byte-identical.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.sax.saxutils import escape as _escape, quoteattr
 from zoneinfo import ZoneInfo
 
+from .model import SiteModel, release_entries, release_time
 from .yamlio import CONTROL_CHARACTERS
-
-if TYPE_CHECKING:
-    from .content import Item
-    from .site import SiteModel
 
 
 def escape(text: str) -> str:
@@ -29,53 +25,6 @@ def escape(text: str) -> str:
 
 FEED_PATHS = {"datasets": "feeds/datasets.atom.xml", "corrections": "feeds/corrections.atom.xml",
               "warnings": "feeds/warnings.atom.xml"}
-
-
-@dataclass(frozen=True)
-class ReleaseEntry:
-    """One line of the public release log: an item and when it was released."""
-
-    kind: str  # dataset | bulletin
-    item: Any
-    at: datetime | None  # None when the time of release is not recorded in the content
-    url: str  # site-relative, language-neutral (prefix with en/ for English)
-    version: int | None = None  # a dataset's version number
-    reason: str | None = None  # why the version was published (opendata.REASONS)
-    note: str = ""
-    checksums: str | None = None  # site-relative SHA256SUMS of the version's files
-
-
-def item_url(item: Item) -> str:
-    return f"datasets/{item.id}/index.html" if item.kind == "dataset" else f"bulletins/{item.id}.html"
-
-
-def release_time(item: Item, tz: ZoneInfo) -> datetime | None:
-    """When an item became public, as far as the content says: its embargo time, else a
-    bulletin's date. (The audit log will give the approval time of every release.)"""
-    if item.release_at is not None:
-        return item.release_at.astimezone(tz)
-    when = getattr(item, "date", None)
-    return when.astimezone(tz) if isinstance(when, datetime) else None
-
-
-def release_entries(site: SiteModel, tz: ZoneInfo) -> list[ReleaseEntry]:
-    """Every published dataset version and bulletin, newest first; undated items last, by id."""
-    entries = []
-    versions = getattr(site, "versions", None) or {}
-    for item in site.release.items():
-        history = versions.get(item.id) if item.kind == "dataset" else None
-        if not history:
-            entries.append(ReleaseEntry(item.kind, item, release_time(item, tz), item_url(item)))
-            continue
-        for v in history:
-            number = getattr(v, "number", None)
-            entries.append(ReleaseEntry(
-                item.kind, item, v.released_at.astimezone(tz), item_url(item), number,
-                getattr(v, "reason", None), getattr(v, "note", "") or "",
-                f"data/{item.id}/{number}/SHA256SUMS" if number is not None else None))
-    dated = sorted((e for e in entries if e.at), key=lambda e: (e.at, e.item.id, e.version or 0), reverse=True)
-    undated = sorted((e for e in entries if not e.at), key=lambda e: (e.kind, e.item.id))
-    return dated + undated
 
 
 def _absolute(base: str, path: str) -> str:

@@ -34,7 +34,7 @@ from datetime import date, datetime
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -43,20 +43,9 @@ from . import cache as build_cache
 from . import paths, zips
 from .cells import column_may_be_live, neutralise, neutralise_number_cell
 from .content import Dataset, FieldSpec, Resource, Text
+from .model import DatasetVersion, Download, SiteModel, reason_name
 from .xlsx import Sheet, Workbook
 from .zips import Compressed, FileInfo, StreamedFile, StreamFolder, stream_file, write_zip, zip_time
-
-if TYPE_CHECKING:
-    from .site import SiteModel
-
-# Why a version was published. Same ids as the approval workflow (``workflow.REASONS``).
-REASONS: dict[str, tuple[str, str]] = {
-    "initial": ("首次发布", "First release"),
-    "scheduled-update": ("定期更新", "Scheduled update"),
-    "revision": ("初步数据修订", "Revision of provisional data"),
-    "correction": ("更正", "Correction"),
-    "recomputed": ("输入数据更新后重新计算", "Recomputed from updated inputs"),  # derived datasets
-}
 
 DATA_DIR = "data"
 LATEST = "latest"
@@ -109,45 +98,6 @@ class OpenDataError(Exception):
 
 
 @dataclass
-class DatasetVersion:
-    """One approved version of a dataset, as the approval workflow records it.
-
-    ``files`` maps each resource name to the archived bytes approved for this version.
-    ``dataset`` is the metadata approved with this version (``dataset.yaml`` loaded from the
-    archive); ``None`` means "the current metadata", which is only right for the newest version.
-    ``audit`` is reserved for the link to the audit-log entry and its inclusion proof.
-    ``kept`` holds the download files its publication recorded (site path → SHA-256 and archived
-    copy): they are served as published, never made again, so a published file never changes.
-    ``digest`` (when known) lets a build take the version's folder from the build cache.
-    """
-
-    dataset_id: str
-    number: int
-    released_at: datetime  # with an offset
-    reason: str  # one of REASONS
-    files: dict[str, Path]
-    note: str = ""
-    dataset: Dataset | None = None
-    audit: dict[str, Any] | None = None
-    kept: dict[str, tuple[str, Path]] = field(default_factory=dict)
-    digest: str | None = None  # the approved version's digest (its files and metadata): the cache key's core
-
-
-@dataclass
-class Download:
-    """One published file of a dataset."""
-
-    name: str
-    url: str  # site-relative path
-    bytes: int
-    sha256: str
-    title: dict[str, str]
-    format: str = ""  # csv | csv-excel | xlsx | parquet | zip | datapackage | readme | checksums
-    resource: str | None = None
-    version: int | None = None
-
-
-@dataclass
 class PublishedVersion:
     """A version as written: the metadata used and every file of its folder."""
 
@@ -171,14 +121,6 @@ class OpenDataPlan:
     def downloads(self) -> dict[str, list[Download]]:
         """The newest version's files of every dataset, at their versioned addresses."""
         return {ds_id: versions[-1].files for ds_id, versions in self.published.items() if versions}
-
-
-# -- versions ------------------------------------------------------------------------------
-
-
-def reason_name(reason: str, lang: str) -> str:
-    zh, en = REASONS.get(reason, (reason, reason))
-    return en if lang == "en" else zh
 
 
 # -- the plan: every file, written into scratch -----------------------------------------------

@@ -1,6 +1,6 @@
 """The Pelican integration: a reader for bulletins and a generator for the portal's own pages.
 
-``site.py`` stages only releasable bulletins and passes the build's :class:`~publisher.site.SiteModel`
+``site.py`` stages only releasable bulletins and passes the build's :class:`~publisher.model.SiteModel`
 in the settings (``PUBLISHER_SITE``); nothing here decides what is published. As a second line
 of defence, any article whose id is not in the release gets ``status: skip`` (never ``draft``
 or ``hidden``, which Pelican still writes).
@@ -9,7 +9,7 @@ or ``hidden``, which Pelican still writes).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pelican import signals
 from pelican.generators import Generator
@@ -18,10 +18,8 @@ from pelican.readers import BaseReader
 from .content import CHART_MARKER, split_front_matter
 from .figures import substitute_figures
 from .markup import markdown_html, sanitize
+from .model import SiteModel
 from .yamlio import load_yaml
-
-if TYPE_CHECKING:
-    from .site import SiteModel
 
 SLOT = '<div class="chart-slot" data-chart="{ref}"></div>'
 _SLOT_RE = re.compile(r'<div class="chart-slot" data-chart="([a-z0-9/-]+)"></div>')

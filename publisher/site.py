@@ -21,20 +21,19 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from . import cache as build_cache, clock, paths
 from .cache import BuildCache
 from .check import check_content, run_rules
-from .feeds import ReleaseEntry, release_entries, write_feeds, write_sitemap
+from .feeds import write_feeds, write_sitemap
 from .audit import CHECKPOINT_FILE, ENTRIES_FILE, LOG_DIR, Entry, VerifiedLog, verify_exported
 from .checkpoint import verifier_key
 from .config import ConfigError, Rules, load_rules
-from .content import (CATEGORIES, DATA_STATUSES, FREQUENCIES, REGISTRY_ID, RULES_ID, Content, Dataset, load_content,
-                      reload_datasets)
-from .opendata import (DatasetVersion, Download, export_open_data, plan_open_data, reason_name,
-                       schema_org_dataset, script_json)
+from .content import REGISTRY_ID, RULES_ID, Content, Dataset, load_content, reload_datasets
+from .model import LANGS, DatasetVersion, SiteModel
+from .opendata import export_open_data, plan_open_data, schema_org_dataset, script_json
 from .registry import registry_not_approved
 from .release import Release, decide_release
 from .report import Finding, Report, warning
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
 # The stages that compute (charts, derived data, warnings: pandas, plotly) import their modules
 # when they run, so that a build that finds the site unchanged starts and ends quickly.
 
-LANGS = ("zh", "en")
 STAGING_PREFIX = ".publisher-build-"
 THEME = "portal"
 PLOTLY_PATH = "theme/js/plotly.min.js"
@@ -70,140 +68,6 @@ BUILD_RULES = ("chart-unavailable", "indicator-unavailable")
 
 class BuildError(Exception):
     """The build failed; the previous site is untouched."""
-
-
-@dataclass
-class Page:
-    """One page the portal generator writes."""
-
-    path: str
-    template: str
-    context: dict[str, Any]
-
-
-@dataclass
-class SiteModel:
-    """Everything the templates may show, derived from the release decision only."""
-
-    rules: Rules
-    content: Content
-    release: Release
-    charts: dict[tuple[str, str], RenderedChart] = field(default_factory=dict)
-    downloads: dict[str, list[Download]] = field(default_factory=dict)
-    names: dict[str, dict[str, str]] = field(default_factory=dict)
-    versions: dict[str, list[DatasetVersion]] = field(default_factory=dict)  # published, oldest first
-    # dataset id -> its withdrawn versions ({number, time, reason}), oldest first: named, never served
-    withdrawn_versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    publications: list[dict[str, Any]] = field(default_factory=list)  # the release log, newest first
-    rules_log: list[dict[str, Any]] = field(default_factory=list)  # the rules in force and since when, newest first
-    latest_aqi: list[Any] = field(default_factory=list)  # indicators.StationAqi, one per station
-    warnings: list[Any] = field(default_factory=list)  # warnings.Warning, newest first (active: .active)
-    search: bool = False  # a Pagefind index is written (the search page then loads its UI)
-    preview: str | None = None  # the item a review-console preview shows (pages carry a banner)
-
-    # -- helpers for templates ---------------------------------------------------------------
-
-    def chart(self, ref: str, lang: str) -> RenderedChart | None:
-        return self.charts.get((ref, lang))
-
-    def category_name(self, category: str, lang: str) -> str:
-        zh, en = CATEGORIES.get(category, (category, category))
-        return en if lang == "en" else zh
-
-    def frequency_name(self, frequency: str, lang: str) -> str:
-        zh, en = FREQUENCIES.get(frequency, (frequency, frequency))
-        return en if lang == "en" else zh
-
-    def status_name(self, status: str, lang: str) -> str:
-        zh, en = DATA_STATUSES.get(status, (status, status))
-        return en if lang == "en" else zh
-
-    def version_reason(self, reason: str, lang: str) -> str:
-        return reason_name(reason, lang)
-
-    def structured_data(self, dataset_id: str, lang: str) -> str:
-        """schema.org ``Dataset`` JSON-LD for the dataset page, safe inside a script element."""
-        return script_json(schema_org_dataset(self, self.release.datasets[dataset_id], lang))
-
-    def department_name(self, dept: str, lang: str) -> str:
-        return self.rules.department_name(dept, lang)
-
-    def categories(self) -> list[str]:
-        used = {d.category for d in self.release.datasets.values()} | {
-            b.category for b in self.release.bulletins.values()
-        }
-        return [c for c in CATEGORIES if c in used]
-
-    def datasets(self, category: str | None = None) -> list[Dataset]:
-        items = sorted(self.release.datasets.values(), key=lambda d: (d.category, d.id))
-        return [d for d in items if category is None or d.category == category]
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.rules.site.timezone)
-
-    def releases(self) -> list[ReleaseEntry]:
-        """The release log: every released item with its release time, newest first."""
-        return release_entries(self, self.tz)
-
-    def scheduled(self) -> list[dict[str, Any]]:
-        """Upcoming releases for the calendar: title and time only, never the item's id."""
-        items = []
-        for item_id, at in self.release.scheduled.items():
-            item = self.content.item(item_id)
-            if item is not None:
-                items.append({"title": item.title, "at": at.astimezone(self.tz), "kind": item.kind,
-                              "sort": (at, item.title.get("zh"))})
-        return sorted(items, key=lambda e: e["sort"])
-
-    def next_release(self, ds: Dataset) -> Any:
-        """The dataset's next scheduled update (date), if any."""
-        return ds.next_update
-
-    def departments(self) -> list[str]:
-        return sorted({d.department for d in self.release.datasets.values()})
-
-    def areas(self) -> list[tuple[str, str]]:
-        """(code, name) of the areas the released datasets cover."""
-        return sorted({(str(d.area.get("code", "")), str(d.area.get("name", ""))) for d in self.release.datasets.values()})
-
-    def area_name(self, code: str, lang: str) -> str:
-        for a in self.content.registry.get("areas") or []:
-            if isinstance(a, dict) and str(a.get("code")) == str(code):
-                return str(a.get("name_en") if lang == "en" and a.get("name_en") else a.get("name"))
-        return code
-
-    def frequencies(self) -> list[str]:
-        used = {d.update_frequency for d in self.release.datasets.values()}
-        return [f for f in FREQUENCIES if f in used]
-
-    def pages(self, articles: list[Any]) -> Iterable[Page]:
-        """Every page of the portal in both languages (bulletin articles come from Pelican)."""
-        zh_articles = sorted((a for a in articles if a.lang == "zh"), key=lambda a: a.date, reverse=True)
-        by_id = {a.metadata["item_id"]: a for a in zh_articles}
-        en_by_id = {a.metadata["item_id"]: a for a in articles if a.lang == "en"}
-        for lang in LANGS:
-            prefix = "" if lang == "zh" else "en/"
-            common = {"lang": lang, "prefix": prefix.rstrip("/"), "bulletins": zh_articles,
-                      "en_bulletins": en_by_id}
-            pages = [("index.html", "home", {}), ("datasets/index.html", "catalogue", {}),
-                     ("bulletins/index.html", "bulletins", {}), ("about.html", "about", {}),
-                     ("licence.html", "licence", {}), ("verify.html", "verify", {}),
-                     ("calendar.html", "calendar", {}), ("releases.html", "releases", {}),
-                     ("search.html", "search", {}), ("warnings.html", "warnings", {})]
-            pages += [(f"bulletins/category/{c}/index.html", "bulletins", {"category": c})
-                      for c in self.categories() if any(b.category == c for b in self.release.bulletins.values())]
-            pages += [(f"datasets/{ds.id}/index.html", "dataset", {"dataset": ds}) for ds in self.datasets()]
-            pages += [(f"topics/{c}/index.html", "topic", {"category": c}) for c in self.categories()]
-            for item_id, notice in sorted(self.release.withdrawn.items()):
-                path = f"datasets/{item_id}/index.html" if notice["kind"] == "dataset" else f"bulletins/{item_id}.html"
-                pages.append((path, "withdrawn", {"notice": notice}))
-            if lang == "en":
-                # Bulletins with no English version: the English interface around the Chinese text.
-                pages += [(f"bulletins/{item_id}.html", "article", {"article": article, "fallback": True})
-                          for item_id, article in by_id.items() if item_id not in en_by_id]
-            for path, template, extra in pages:
-                yield Page(prefix + path, template, {**common, "page_path": path, **extra})
 
 
 @dataclass
@@ -499,6 +363,7 @@ def _build(root: Path, output: Path, rules: Rules, current: Content, approved: d
         site_dir = staging / "site"
         open_data = plan_open_data(site, staging / "opendata", cache=cache, context=inputs_of.key("opendata"))
         site.downloads = open_data.downloads
+        site.json_ld = _json_ld(site)
         stage.cached("open data", cache, "opendata")
         if preview is None:  # a preview publishes nothing, so it records nothing
             if rules_data is not None:  # first: the rules every publication below is decided under
@@ -888,6 +753,13 @@ def _derive_warnings(site: SiteModel, cache: BuildCache, digests: _Digests) -> l
         found = derive_warnings(site.release.datasets.values(), site.content.registry, site.rules.raw, digests.tz)
         cache.put("warnings", key, found)
     return found
+
+
+def _json_ld(site: SiteModel) -> dict[tuple[str, str], str]:
+    """Each dataset page's schema.org JSON-LD in both languages (it lists the downloads, so it is
+    made once they are planned)."""
+    return {(ds.id, lang): script_json(schema_org_dataset(site, ds, lang))
+            for ds in site.release.datasets.values() for lang in LANGS}
 
 
 def _theme_dir(root: Path) -> Path:

@@ -32,9 +32,9 @@ import pytest
 from publisher import opendata, xlsx, zips
 from publisher.config import load_rules
 from publisher.content import load_content
-from publisher.opendata import DatasetVersion, OpenDataError, plan_open_data
+from publisher.model import DatasetVersion, SiteModel
+from publisher.opendata import OpenDataError, plan_open_data
 from publisher.release import Release
-from publisher.site import SiteModel
 
 FIXTURE_PORTAL = Path(__file__).resolve().parent / "fixtures" / "portal"
 EXPECTED = Path(__file__).resolve().parent / "fixtures" / "opendata_expected.json"
