@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .cache import BuildCache
 from .config import Rules, load_rules
 from .content import REGISTRY_ID, Content, Dataset, Resource, load_content
+from .memory import give_back
 from .report import Finding, Report
 
 if TYPE_CHECKING:
@@ -112,15 +113,28 @@ def run_rules(rules: Rules, content: Content, items: Iterable[str] | None = None
         key = (keys or {}).get(item.id) if cache is not None else None
         if key is None:
             _check_item(ItemContext(rules, content, item, out))
+            _give_back_after(item)
             continue
         hit, stored = cache.get("check", key)
         if not hit:
             own = Emitter(rules.max_findings_per_rule)
             _check_item(ItemContext(rules, content, item, own))
+            _give_back_after(item)
             stored = own.result()
             cache.put("check", key, stored)
         found.extend(stored)
     return out.result() + found
+
+
+_BIG_ITEM = 64 << 20  # bytes of data files after which a check gives its memory back at once
+
+
+def _give_back_after(item: Any) -> None:
+    """After a big dataset's check, its tables are let go before the next item is read
+    (``publisher.memory``); small items are not worth a collection each."""
+    if isinstance(item, Dataset) and sum(r.path.stat().st_size for r in item.resources
+                                         if r.path.is_file()) > _BIG_ITEM:
+        give_back()
 
 
 def _check_item(ctx: ItemContext) -> None:

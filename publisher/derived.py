@@ -48,6 +48,7 @@ from . import paths
 from .charts import read_resource
 from .content import DERIVED_METHODS, Content, Dataset, Resource
 from .figures import MEASURES, round_value, urban_stations
+from .memory import give_back
 from .release import Release
 from .report import Finding, error, warning
 from .standards import (COMPLETE, DAILY_REPORT_COLUMNS, REALTIME_REPORT_COLUMNS, AqiMethod, air_columns, aqi_method,
@@ -950,6 +951,8 @@ def _derivation(ds: Dataset, inputs: list[Dataset], content: Content, sources: l
         shutil.rmtree(scratch, ignore_errors=True)
     computed = METHODS[ds.derived.method](inputs, content.registry, tz, aqi_method)
     written = _write(ds, computed, sources, folder)
+    computed.tables = []  # written: the rows can go
+    give_back()
     cache.put_files("derived", key, folder, written or {},
                     {"notes": list(computed.notes), "standards": list(computed.standards)})
     return written, list(computed.notes), list(computed.standards)

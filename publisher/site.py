@@ -32,6 +32,7 @@ from .audit import CHECKPOINT_FILE, ENTRIES_FILE, LOG_DIR, Entry, VerifiedLog, v
 from .checkpoint import verifier_key
 from .config import ConfigError, Rules, load_rules
 from .content import REGISTRY_ID, RULES_ID, Content, Dataset, load_content, reload_datasets
+from .memory import give_back
 from .model import LANGS, DatasetVersion, SiteModel
 from .opendata import export_open_data, plan_open_data, schema_org_dataset, script_json
 from .registry import registry_not_approved
@@ -285,6 +286,7 @@ class _Stages:
             self.reused[name] = reused
         self._clock = now
         self.tell(f"{name} {self.timings[name]:.1f} s" + (f" ({reused} reused)" if reused else ""))
+        give_back()  # the next stage does not start on top of this one's leftovers
 
     def tell(self, message: str) -> None:
         """Progress for whoever watches a long build: the time since it started, and ``message``."""
@@ -678,6 +680,7 @@ def _derive_charts(site: SiteModel, tz: ZoneInfo, cache: BuildCache, digests: _D
         if not hit:
             stored = _dataset_charts(site, ds, tz)
             cache.put("charts", key, stored)
+            give_back()
             if tell is not None:
                 tell(f"charts {n}/{len(charted)}: {ds.id}")
         charts, left_out = stored
