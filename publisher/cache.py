@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import pickle
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,15 +55,36 @@ def digest(*parts: Any) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
+#: the libraries whose versions shape the published bytes (rendering, Markdown, sanitising,
+#: tables, charts, search) or the times in them (tzdata)
+LIBRARIES = ("pelican", "jinja2", "markupsafe", "markdown", "nh3", "pygments", "pyyaml", "numpy", "pandas",
+             "pyarrow", "plotly", "tzdata", "pagefind", "pagefind-bin", "pagefind-bin-extended")
+
+
 @functools.lru_cache(maxsize=1)
 def code_digest() -> str:
-    """SHA-256 over the publisher package's own files (code, standards, templates): a new release
-    of the code is a new key for every stage, so nothing computed by older code is reused."""
+    """SHA-256 over what computes the published bytes: the publisher package's own files (code,
+    standards, templates), the bundled themes beside it (templates, plotly.js), the Python version
+    and the installed version of each of :data:`LIBRARIES`. A new release of any of them is a new
+    key for every stage, so nothing computed by older code is reused."""
     h = hashlib.sha256()
-    for path in sorted(p for p in _PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        h.update(path.relative_to(_PACKAGE).as_posix().encode("utf-8") + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
+    for base in (_PACKAGE, _PACKAGE.parent / "themes"):
+        for path in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            h.update(path.relative_to(base.parent).as_posix().encode("utf-8") + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    h.update(json.dumps([sys.version, library_versions()]).encode("utf-8"))
     return h.hexdigest()
+
+
+def library_versions() -> dict[str, str | None]:
+    """The installed version of each of :data:`LIBRARIES` (None: not installed)."""
+    found: dict[str, str | None] = {}
+    for name in LIBRARIES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    return found
 
 
 def tree_digest(folder: Path) -> str:
@@ -146,8 +169,8 @@ class BuildCache:
             return
         for rel, sha in files.items():
             blob = self._blob(sha)
-            if blob.is_file():
-                continue
+            if blob.is_file() and file_sha256(blob) == sha:
+                continue  # stored already (a damaged one, left by a crash or a bad disk, is replaced)
             paths.private_dir(blob.parent)
             if not copy_verified(paths.confined(base, rel), blob, sha, 0o600):
                 return

@@ -177,9 +177,16 @@ def read_regular(path: Path) -> bytes:
 
 
 def private_dir(path: Path) -> Path:
-    """``path`` as an owner-only folder (0700): made if missing, tightened if it is wider."""
+    """``path`` as an owner-only folder (0700): made if missing, tightened if it is wider. Missing
+    folders above it are made owner-only too (``mkdir(parents=True)`` would give them the umask's
+    mode); folders that exist above it are left as they are."""
     path = Path(path)
-    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+        _tighten(folder, PRIVATE_DIR_MODE)
+    if not path.is_dir():
+        raise FileExistsError(f"not a folder: {path}")
     _tighten(path, PRIVATE_DIR_MODE)
     return path
 

@@ -170,6 +170,13 @@ def test_a_rebuild_takes_the_derived_tables_from_the_cache_and_a_damaged_blob_is
     assert len(entries(derived_portal, "derivation")) == 1
 
 
+def test_a_damaged_stored_file_is_stored_afresh_after_the_miss(derived_portal: Path, tmp_path: Path) -> None:
+    for blob in (p for p in (derived_portal / "var" / "cache" / "blobs").rglob("*") if p.is_file()):
+        blob.write_bytes(b"")  # what a crash before the data reached the disk can leave
+    assert build_site(derived_portal, tmp_path / "damaged", now=NOW).reused["derived data"] == "0/1"
+    assert build_site(derived_portal, tmp_path / "again", now=NOW).reused["derived data"] == "1/1"
+
+
 def test_a_corrected_input_is_computed_again_not_taken_from_the_cache(derived_portal: Path) -> None:
     csv_path = derived_portal / "content/datasets/air-mini/air_hourly.csv"
     csv_path.write_text(csv_path.read_text(encoding="utf-8").replace(",69.6,43.5\n", ",69.6,143.5\n"), encoding="utf-8")

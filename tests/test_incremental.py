@@ -193,3 +193,67 @@ def test_incremental_builds_equal_clean_builds_over_random_changes(project: Path
         diff = differences(tree(project / "output"), tree(project / "output-clean"))
         assert not diff, f"seed {SEED}, step {step} ({kind}): {diff[:10]}"
     assert any(k in sequence for k in ("correct", "withdraw", "rules")), sequence
+
+
+# -- what the keys cover beyond the content: the code around the package, the libraries ----------
+
+
+@pytest.fixture
+def fresh_code_digest():
+    """``code_digest`` is computed once per process: cleared before and after a test that changes
+    what it reads."""
+    from publisher import cache
+
+    cache.code_digest.cache_clear()
+    yield cache
+    cache.code_digest.cache_clear()
+
+
+def test_the_code_digest_covers_the_bundled_themes_and_the_libraries(tmp_path: Path, monkeypatch,
+                                                                      fresh_code_digest) -> None:
+    cache = fresh_code_digest
+    package = tmp_path / "publisher"
+    package.mkdir()
+    (package / "site.py").write_text("X = 1\n", encoding="utf-8")
+    bundle = tmp_path / "themes" / "portal" / "vendor" / "plotly.min.js"
+    bundle.parent.mkdir(parents=True)
+    bundle.write_text("/* plotly 3.0.0 */", encoding="utf-8")
+    monkeypatch.setattr(cache, "_PACKAGE", package)
+    digests = [cache.code_digest()]
+    bundle.write_text("/* plotly 3.0.1, a security fix */", encoding="utf-8")  # the vendored bundle upgraded
+    cache.code_digest.cache_clear()
+    digests.append(cache.code_digest())
+    monkeypatch.setattr(cache, "library_versions", lambda: {"markdown": "9.9"})  # a library upgraded
+    cache.code_digest.cache_clear()
+    digests.append(cache.code_digest())
+    assert len(set(digests)) == 3
+
+
+def test_a_library_upgrade_rebuilds_the_site_as_a_clean_build_would(project: Path, tmp_path: Path, monkeypatch,
+                                                                      fresh_code_digest) -> None:
+    import markdown
+
+    cache = fresh_code_digest
+    build_site(project)
+    original = markdown.Markdown.convert  # the upgrade renders differently (a comment after each body)
+    monkeypatch.setattr(markdown.Markdown, "convert", lambda self, text: original(self, text) + "<p>md 9.9</p>")
+    monkeypatch.setattr(cache, "library_versions", lambda: {"markdown": "9.9"})  # and says so in its version
+    cache.code_digest.cache_clear()
+    result = build_site(project)
+    assert "unchanged site" not in result.reused
+    build_site(project, tmp_path / "clean", use_cache=False)
+    assert differences(tree(project / "output"), tree(tmp_path / "clean")) == []
+    assert any("md 9.9" in p.read_text(encoding="utf-8") for p in (project / "output").rglob("*.html"))
+
+
+def test_the_cache_folders_are_owner_only(project: Path) -> None:
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        build_site(project)
+    finally:
+        os.umask(old)
+    cache = project / "var" / "cache"
+    for folder in (cache, cache / "entries", cache / "blobs"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder.relative_to(project)
