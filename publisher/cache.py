@@ -99,11 +99,8 @@ def tree_digest(folder: Path) -> str:
 
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file, read in chunks."""
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 @dataclass

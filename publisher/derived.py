@@ -319,17 +319,12 @@ _AIR_INPUTS: dict[tuple, _AirInputs] = {}
 
 
 def _air_inputs(inputs: list[Dataset], tz: str) -> _AirInputs:
-    key = (tz, *((ds.id, *(_file_digest(r.path) for r in ds.resources if r.path.is_file())) for ds in inputs))
+    key = (tz, *((ds.id, *(build_cache.file_sha256(r.path) for r in ds.resources if r.path.is_file())) for ds in inputs))
     if key not in _AIR_INPUTS:
         if len(_AIR_INPUTS) > 4:
             _AIR_INPUTS.clear()
         _AIR_INPUTS[key] = _read_air_inputs(inputs, tz)
     return _AIR_INPUTS[key]
-
-
-def _file_digest(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _read_air_inputs(inputs: list[Dataset], tz: str) -> _AirInputs:

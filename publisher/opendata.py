@@ -195,7 +195,7 @@ def export_open_data(plan: OpenDataPlan, site_dir: Path) -> dict[str, list[Downl
     for versions in plan.published.values():
         for pv in versions:
             for d in pv.files:
-                if _file_sha256(paths.confined(site_dir, d.url)) != d.sha256:
+                if build_cache.file_sha256(paths.confined(site_dir, d.url)) != d.sha256:
                     raise OpenDataError(f"下载文件与发布内容不一致 / download differs from the release: {d.url}")
     return plan.downloads
 
@@ -1322,8 +1322,3 @@ def _write_bytes(base: Path, rel: str, data: bytes) -> None:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    with path.open("rb") as data:
-        return hashlib.file_digest(data, "sha256").hexdigest()
