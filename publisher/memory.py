@@ -11,13 +11,30 @@ starts on top of the last one's leftovers and the build's peak is their sum (doc
 from __future__ import annotations
 
 import gc
+import os
 import sys
+
+#: below this resident size a collection costs more than it gives back (a full collection of a big
+#: heap takes a tenth of a second; the demo's builds never get here)
+WORTH_IT = 512 << 20
 
 
 def give_back() -> None:
     """Collect reference cycles and let pyarrow's allocator return unused memory to the system
-    (when pyarrow is loaded at all: a build that computed nothing does not import it here)."""
+    (when pyarrow is loaded at all: a build that computed nothing does not import it here), once
+    the process holds more than :data:`WORTH_IT`."""
+    if _resident() < WORTH_IT:
+        return
     gc.collect()
     pyarrow = sys.modules.get("pyarrow")
     if pyarrow is not None:
         pyarrow.default_memory_pool().release_unused()
+
+
+def _resident() -> int:
+    """Bytes of this process in memory now (Linux); elsewhere as if always worth it."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return WORTH_IT
