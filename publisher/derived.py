@@ -319,12 +319,19 @@ _AIR_INPUTS: dict[tuple, _AirInputs] = {}
 
 
 def _air_inputs(inputs: list[Dataset], tz: str) -> _AirInputs:
-    key = (tz, *((ds.id, *(build_cache.file_sha256(r.path) for r in ds.resources if r.path.is_file())) for ds in inputs))
+    key = (tz, *((ds.id, *(_identity(r.path) for r in ds.resources if r.path.is_file())) for ds in inputs))
     if key not in _AIR_INPUTS:
         if len(_AIR_INPUTS) > 4:
             _AIR_INPUTS.clear()
         _AIR_INPUTS[key] = _read_air_inputs(inputs, tz)
     return _AIR_INPUTS[key]
+
+
+def _identity(path: Path) -> tuple[str, int, int]:
+    """A file as the methods of one build share its reading: its path, size and change time (the
+    release tree is written once per build; hashing 800 MB for each method would read it again)."""
+    st = path.stat()
+    return str(path), st.st_size, st.st_mtime_ns
 
 
 def _read_air_inputs(inputs: list[Dataset], tz: str) -> _AirInputs:

@@ -26,7 +26,6 @@ import io
 import itertools
 import json
 import math
-import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -299,8 +298,8 @@ class _VersionCache:
             streams = self.parts.folder / f"cached-{key[:16]}"
             hit, info, _ = self.cache.get_files("opendata-streams", key, streams)
             if hit:
-                written = {name: Compressed(size, sha, crc, streams / name, packed)
-                           for name, (size, sha, crc, packed) in info.items()}
+                written = {name: Compressed(size, sha, crc, streams / stored, packed)
+                           for name, (stored, size, sha, crc, packed) in info.items()}
             if not hit or set(written) != {d.name for d in pv.files if d.format == "csv"}:
                 for rel in files:  # made again, with its streams
                     paths.confined(self.scratch, rel).unlink(missing_ok=True)
@@ -315,19 +314,13 @@ class _VersionCache:
         files = {d.url: d.sha256 for d in pv.files}
         self.cache.put_files("opendata", key, self.scratch, files,
                              {"folder": pv.folder, "downloads": [asdict(d) for d in pv.files]})
-        if newest:
+        if newest:  # each CSV's stream, stored under its own name in the streams' folder
             csvs = {d.name: written[d.name] for d in pv.files if d.format == "csv" and d.name in written}
-            streams = {name: (c.deflated, hashlib.sha256(c.deflated).hexdigest() if isinstance(c.deflated, bytes)
-                              else build_cache.file_sha256(c.deflated)) for name, c in csvs.items()}
-            with tempfile.TemporaryDirectory(dir=self.parts.folder) as folder:
-                for name, (deflated, _) in streams.items():
-                    if isinstance(deflated, bytes):
-                        paths.confined(Path(folder), name).write_bytes(deflated)
-                    else:
-                        os.link(deflated, paths.confined(Path(folder), name))
-                self.cache.put_files("opendata-streams", key, Path(folder),
-                                     {name: sha for name, (_, sha) in streams.items()},
-                                     {name: (c.size, c.sha256, c.crc, c.deflated_size) for name, c in csvs.items()})
+            if all(isinstance(c.deflated, Path) for c in csvs.values()):
+                self.cache.put_files("opendata-streams", key, self.parts.folder,
+                                     {c.deflated.name: build_cache.file_sha256(c.deflated) for c in csvs.values()},
+                                     {name: (c.deflated.name, c.size, c.sha256, c.crc, c.deflated_size)
+                                      for name, c in csvs.items()})
 
 
 def _suffix(title: Text, zh: str, en: str) -> Text:
